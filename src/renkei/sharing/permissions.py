@@ -1,0 +1,47 @@
+"""Who may write where. Reading is decided in `visibility`; these only gate changes."""
+
+from renkei.communities.models import EVERYONE_READS, CommunityKind, Membership
+
+
+def is_member(user, community) -> bool:
+    return Membership.objects.filter(
+        community=community, state=Membership.State.ACTIVE,
+    ).filter(organisation_id=user.organisation_id).exists() or Membership.objects.filter(
+        community=community, state=Membership.State.ACTIVE, user_id=user.id
+    ).exists()
+
+
+def can_manage_community(user, community) -> bool:
+    """Community managers, admins of the owning organisation, and the centre for its own."""
+    if community.kind in EVERYONE_READS or community.kind in {
+        CommunityKind.CONSULTATION, CommunityKind.NOTIFICATION
+    }:
+        return user.is_centre_staff and (user.is_org_admin or user.is_platform_admin
+                                         or bool(user.centre_roles()))
+    if user.is_org_admin and community.owner_organisation_id == user.organisation_id:
+        return True
+    return Membership.objects.filter(
+        community=community, state=Membership.State.ACTIVE, is_manager=True, user_id=user.id
+    ).exists()
+
+
+def can_post(user, community) -> bool:
+    if community.is_archived:
+        return False
+    if community.kind in EVERYONE_READS or community.kind == CommunityKind.NOTIFICATION:
+        return user.is_centre_staff
+    if community.kind == CommunityKind.CONSULTATION:
+        return True
+    return is_member(user, community)
+
+
+def can_edit_topic(user, topic) -> bool:
+    if topic.author_id == user.id:
+        return True
+    if user.is_org_admin and topic.author_organisation_id == user.organisation_id:
+        return True
+    return can_manage_community(user, topic.community)
+
+
+def can_pin(user, community) -> bool:
+    return can_manage_community(user, community)

@@ -1,0 +1,107 @@
+"""THE visibility rule: who may read which community and which topic.
+
+Every read path — pages, search, export, API, mail, statistics — goes through `readable_topics`,
+`readable_communities` or the `access_*` helpers built on them. Nothing else filters shared items.
+
+A user reads a topic when all of these hold:
+1. the topic's community is in the user's current environment;
+2. the user may read the community:
+   - broadcast and manual/FAQ communities: every signed-in user;
+   - the consultation window: every signed-in user (to post); see 3 for its topics;
+   - a notification channel: the organisation it belongs to, and the centre;
+   - open and closed communities: active members, as a whole organisation or in person;
+3. the user is in the topic's audience:
+   - "all members": everyone from 2; in the consultation window only the centre and the
+     reporting organisation;
+   - "chosen": the named organisations' people, the named people, and the author.
+TLP does not widen or narrow reading: it governs passing on (`may_reshare`). RED topics must name
+their recipients, so RED stays with them, the centre included.
+"""
+
+from django.db.models import Exists, OuterRef, Q, QuerySet
+from django.http import Http404
+
+from renkei.sharing.models import CONFINED_TLP, LIVE_ENVIRONMENT_ID, AudienceMode
+
+
+def _anonymous(user) -> bool:
+    return user is None or not user.is_authenticated or not user.is_active
+
+
+def readable_communities(user, environment_id: int = LIVE_ENVIRONMENT_ID) -> QuerySet:
+    from renkei.communities.models import Community, CommunityKind, Membership
+
+    if _anonymous(user):
+        return Community.objects.none()
+    organisation = user.organisation
+    if not organisation.is_active:
+        return Community.objects.none()
+    member_of = Membership.objects.filter(
+        Q(organisation_id=organisation.id) | Q(user_id=user.id),
+        community_id=OuterRef("pk"),
+        state=Membership.State.ACTIVE,
+    )
+    everyone = Q(kind__in=[CommunityKind.BROADCAST, CommunityKind.MANUAL,
+                           CommunityKind.CONSULTATION])
+    if organisation.is_centre:
+        own_channel = Q(kind=CommunityKind.NOTIFICATION)
+    else:
+        own_channel = Q(kind=CommunityKind.NOTIFICATION, notified_organisation_id=organisation.id)
+    members = Q(kind__in=[CommunityKind.OPEN, CommunityKind.CLOSED]) & Exists(member_of)
+    return Community.objects.filter(
+        Q(environment_id=environment_id) & (everyone | own_channel | members)
+    )
+
+
+def readable_topics(user, environment_id: int = LIVE_ENVIRONMENT_ID) -> QuerySet:
+    from renkei.communities.models import CommunityKind, Topic, TopicAudienceOrganisation
+    from renkei.communities.models import TopicAudienceUser
+
+    if _anonymous(user):
+        return Topic.objects.none()
+    organisation_id = user.organisation_id
+    community_ids = readable_communities(user, environment_id).values("id")
+
+    whole_community = Q(audience_mode=AudienceMode.MEMBERS)
+    if not user.organisation.is_centre:
+        whole_community &= ~Q(community__kind=CommunityKind.CONSULTATION) | Q(
+            author_organisation_id=organisation_id
+        )
+    named = (
+        Q(author_id=user.id)
+        | Exists(TopicAudienceOrganisation.objects.filter(
+            topic_id=OuterRef("pk"), organisation_id=organisation_id))
+        | Exists(TopicAudienceUser.objects.filter(topic_id=OuterRef("pk"), user_id=user.id))
+    )
+    chosen = Q(audience_mode=AudienceMode.CHOSEN) & named
+    return Topic.objects.filter(Q(community_id__in=community_ids) & (whole_community | chosen))
+
+
+def access_community(user, community_id, environment_id: int = LIVE_ENVIRONMENT_ID):
+    """The community if the user may read it; otherwise 404, the same as for a missing one."""
+    if not str(community_id).isdigit():
+        raise Http404
+    community = readable_communities(user, environment_id).filter(pk=int(community_id)).first()
+    if community is None:
+        raise Http404
+    return community
+
+
+def access_topic(user, public_id: str, environment_id: int = LIVE_ENVIRONMENT_ID):
+    """The topic if the user may read it; otherwise 404, the same as for a missing one."""
+    from renkei.communities.models import Topic
+
+    topic = (
+        readable_topics(user, environment_id)
+        .select_related("community", "author", "author__organisation", "author_organisation")
+        .filter(public_id=public_id)
+        .first()
+    )
+    if topic is None:
+        raise Http404
+    return topic
+
+
+def may_reshare(tlp: str) -> bool:
+    """RED and AMBER+STRICT never leave their audience."""
+    return tlp not in CONFINED_TLP

@@ -1,0 +1,74 @@
+"""The shared test world: a centre, two participants, a ministry, an agency, their communities.
+
+Alice (alpha admin) owns the closed ISAC; Bob (beta member) is in it in person although beta is
+not; Charlie (gamma) belongs to nothing and must see nothing of theirs.
+"""
+
+from types import SimpleNamespace
+
+import pyotp
+import pytest
+
+from renkei.accounts.models import OrganisationKind
+from renkei.accounts.services import create_organisation, create_user, set_totp_secret
+from renkei.communities import services as community_services
+from renkei.communities.models import CommunityKind
+
+PASSWORD = "tsukuba-kasumi-2020"
+
+
+@pytest.fixture(autouse=True)
+def _media_in_tmp(settings, tmp_path):
+    settings.MEDIA_ROOT = tmp_path / "media"
+
+
+@pytest.fixture
+def world(db):
+    w = SimpleNamespace()
+    w.password = PASSWORD
+    w.centre = create_organisation(name="対処調整センター", kind=OrganisationKind.CENTRE)
+    w.ministry = create_organisation(name="総務省", kind=OrganisationKind.MINISTRY)
+    w.alpha = create_organisation(name="アルファ通信", kind="participant", sector="telecom",
+                                  supervising_ministry=w.ministry)
+    w.beta = create_organisation(name="ベータ電力", kind="participant", sector="electricity")
+    w.gamma = create_organisation(name="ガンマ鉄道", kind="participant", sector="railway")
+    w.agency = create_organisation(name="情報通信研究機構", kind=OrganisationKind.AGENCY)
+
+    def person(email, name, org, **kw):
+        return create_user(email=email, name=name, organisation=org, password=PASSWORD, **kw)
+
+    w.commander = person("commander@centre.example", "統括 一郎", w.centre, is_org_admin=True,
+                         roles=["commander"])
+    w.analyst = person("analyst@centre.example", "分析 花子", w.centre, roles=["analyst"])
+    for staff in (w.commander, w.analyst):
+        set_totp_secret(staff, pyotp.random_base32())
+    w.alice = person("alice@alpha.example", "Alice", w.alpha, is_org_admin=True)
+    w.alice2 = person("alice2@alpha.example", "Alice の同僚", w.alpha)
+    w.bob = person("bob@beta.example", "Bob", w.beta)
+    w.beta_admin = person("admin@beta.example", "ベータ管理者", w.beta, is_org_admin=True)
+    w.charlie = person("charlie@gamma.example", "Charlie", w.gamma, is_org_admin=True)
+    w.agent = person("agent@agency.example", "機構 三郎", w.agency)
+
+    create = community_services.create_community
+    w.general = create(actor=None, name="情報提供（一般）", kind=CommunityKind.BROADCAST,
+                       owner=w.centre)
+    w.pro = create(actor=None, name="情報提供（プロ）", kind=CommunityKind.BROADCAST, owner=w.centre)
+    w.window = create(actor=None, name="そうだんの窓口", kind=CommunityKind.CONSULTATION,
+                      owner=w.centre)
+    w.manual = create(actor=None, name="マニュアル・FAQ", kind=CommunityKind.MANUAL, owner=w.centre)
+    w.isac = create(actor=w.alice, name="通信ISAC", kind=CommunityKind.CLOSED)
+    community_services.add_member(actor=w.alice, community=w.isac, user=w.bob)
+    w.open = create(actor=w.beta_admin, name="関東地域コミュニティ", kind=CommunityKind.OPEN)
+    return w
+
+
+@pytest.fixture
+def post(world):
+    """Post a topic with sensible defaults: post(author, community, title, **fields)."""
+
+    def _post(author, community, title="テスト", **fields):
+        fields.setdefault("kind", "advisory")
+        return community_services.post_topic(actor=author, community=community, title=title,
+                                             **fields)
+
+    return _post

@@ -16,7 +16,6 @@ def cmd_migrate(args) -> int:
     from django.core.management import call_command
 
     call_command("migrate", interactive=False, verbosity=args.verbosity)
-    call_command("createcachetable", verbosity=0)
     return 0
 
 

@@ -428,8 +428,11 @@ def withdraw_acknowledgement(*, actor: User, topic: Topic) -> bool:
     return bool(deleted)
 
 
-def record_view(topic: Topic) -> None:
+def record_view(topic: Topic, reader: User | None = None) -> None:
+    """Count a view; every read of a RED topic also goes to the audit log."""
     Topic.objects.filter(pk=topic.pk).update(view_count=F("view_count") + 1)
+    if topic.tlp == TLP.RED and reader is not None:
+        audit.record(reader, "topic.read_red", topic)
 
 
 def set_pinned(*, actor: User, topic: Topic, pinned: bool) -> Topic:

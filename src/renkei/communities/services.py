@@ -389,15 +389,18 @@ def edit_topic(
     return locked
 
 
-def add_comment(*, actor: User, topic: Topic, body: str, attachments=()) -> Comment:
-    """The caller has read the topic through the visibility rule; any reader may comment."""
+def add_comment(*, actor: User, topic: Topic, body: str, attachments=(), now=None) -> Comment:
+    """The caller has read the topic through the visibility rule; any reader may comment.
+
+    `now` lets the demo world date its comments in the past, as `post_topic` does for topics.
+    """
     body = _clean_body(body, COMMENT_MAX).strip()
     if not body:
         raise ServiceError(_("A comment cannot be empty."))
     if topic.community.is_archived:
         raise ServiceError(_("This community is archived."))
     files = _check_files(attachments)
-    now = timezone.now()
+    now = now or timezone.now()
     with _files_removed_on_failure() as stored, transaction.atomic():
         comment = Comment.objects.create(
             topic=topic, author=actor, author_organisation=actor.organisation, body=body,
@@ -411,10 +414,12 @@ def add_comment(*, actor: User, topic: Topic, body: str, attachments=()) -> Comm
     return comment
 
 
-def acknowledge(*, actor: User, topic: Topic) -> bool:
+def acknowledge(*, actor: User, topic: Topic, now=None) -> bool:
     """いいね！ Returns False if the reader had already acknowledged."""
     with transaction.atomic():
-        _ack, created = Acknowledgement.objects.get_or_create(topic=topic, user=actor)
+        _ack, created = Acknowledgement.objects.get_or_create(
+            topic=topic, user=actor, defaults={"created_at": now or timezone.now()}
+        )
         if created:
             Topic.objects.filter(pk=topic.pk).update(ack_count=F("ack_count") + 1)
     return created

@@ -218,6 +218,21 @@ def confirm_totp_enrolment(user: User, code: str) -> None:
         audit.record(user, "user.totp_enable", user)
 
 
+def disable_totp(user: User, code: str) -> None:
+    """Turn the second factor off after a current code; not for those who must keep it."""
+    if not user.has_second_factor:
+        raise ServiceError(_("Two-factor authentication is not on."))
+    if user.is_centre_staff or user.is_platform_admin:
+        raise ServiceError(_("Your account must keep two-factor authentication."))
+    if not verify_totp(user, code):
+        raise ServiceError(_("The code is wrong or was already used. Enter the current code."))
+    with transaction.atomic():
+        # A later secret is new and random, so its codes need no memory of this one's steps.
+        user.totp_secret, user.totp_confirmed, user.totp_last_step = "", False, 0
+        user.save(update_fields=["totp_secret", "totp_confirmed", "totp_last_step"])
+        audit.record(user, "user.totp_disable", user)
+
+
 def set_totp_secret(user: User, secret: str) -> None:
     """For the CLI and the demo: a known, confirmed secret."""
     user.totp_secret = secret
@@ -252,6 +267,8 @@ def issue_api_token(
 def revoke_api_token(*, actor: User, token: ApiToken) -> None:
     if token.user_id != actor.id:
         _require_admin_of(actor, token.user.organisation)
+    if token.revoked_at is not None:
+        return  # already revoked: keep the first revocation time
     with transaction.atomic():
         token.revoked_at = timezone.now()
         token.save(update_fields=["revoked_at"])

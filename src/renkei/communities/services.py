@@ -247,6 +247,14 @@ def _audience_members(community: Community) -> tuple[set[int], set[int]] | None:
     return None
 
 
+def audience_candidates(community: Community) -> tuple[set[int], set[int]] | None:
+    """What a chosen audience may name here (organisation ids, user ids); None: anyone.
+
+    Forms offer exactly these, so the choice lists and `_check_audience` never disagree.
+    """
+    return _audience_members(community)
+
+
 def _check_audience(community, audience_mode, organisations, users, tlp) -> None:
     if audience_mode not in AudienceMode.values:
         raise ServiceError(_("Unknown audience."))

@@ -1,6 +1,7 @@
 """Who may write where. Reading is decided in `visibility`; these only gate changes."""
 
 from renkei.communities.models import EVERYONE_READS, CommunityKind, Membership
+from renkei.sharing.models import LIVE_ENVIRONMENT_ID
 
 
 def is_member(user, community) -> bool:
@@ -33,6 +34,21 @@ def can_post(user, community) -> bool:
     if community.kind == CommunityKind.CONSULTATION:
         return True
     return is_member(user, community)
+
+
+def postable_communities(user, environment_id: int = LIVE_ENVIRONMENT_ID):
+    """The communities `can_post` allows, as one query (e.g. to offer as re-share targets).
+
+    Readable open and closed communities are exactly those the user is an active member of.
+    """
+    from renkei.sharing.visibility import readable_communities
+
+    communities = readable_communities(user, environment_id).filter(is_archived=False)
+    if not user.is_centre_staff:
+        communities = communities.exclude(
+            kind__in=[*EVERYONE_READS, CommunityKind.NOTIFICATION]
+        )
+    return communities
 
 
 def can_edit_topic(user, topic) -> bool:

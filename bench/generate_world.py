@@ -10,7 +10,7 @@ transactions on SQLite — never through the services, which audit and render pe
 rendered once per body template. The database is dropped and re-created (`renkei migrate`) first.
 
 A summary (counts, timings, the users picked for the benchmark) goes to
-bench/results/tmp/world-<db>.json, where bench/pages.py finds it.
+bench/results/tmp/world-<db>-<name>.json, where bench/pages.py finds it.
 """
 
 from __future__ import annotations
@@ -23,9 +23,9 @@ import subprocess
 import sys
 import time
 from collections import defaultdict
+from collections.abc import Iterable, Iterator
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
-from typing import Iterable, Iterator
 
 BENCH_DIR = Path(__file__).resolve().parent
 REPO = BENCH_DIR.parent
@@ -48,6 +48,12 @@ def bench_env(database_url: str) -> dict[str, str]:
     env.update(DATABASE_URL=database_url, RENKEI_VAR_DIR=str(VAR_DIR),
                DJANGO_SETTINGS_MODULE="renkei.settings")
     return env
+
+
+def summary_path(database_url: str) -> Path:
+    """Where the generator leaves its summary for bench/pages.py: one per database."""
+    name = Path(database_url.rstrip("/")).name.removesuffix(".sqlite3")
+    return TMP_DIR / f"world-{vendor_of(database_url)}-{name}.json"
 
 
 def vendor_of(database_url: str) -> str:
@@ -125,11 +131,12 @@ class Loader:
         column_sql = ", ".join(quote(c) for c in columns)
         count = 0
         if self.vendor == "postgresql":
-            with self.raw.cursor() as cursor:
-                with cursor.copy(f"COPY {table} ({column_sql}) FROM STDIN") as copy:
-                    for row in rows:
-                        copy.write_row(row + extra_values if extra_values else row)
-                        count += 1
+            with self.raw.cursor() as cursor, cursor.copy(
+                f"COPY {table} ({column_sql}) FROM STDIN"
+            ) as copy:
+                for row in rows:
+                    copy.write_row(row + extra_values if extra_values else row)
+                    count += 1
             self.raw.commit()
         else:
             sql = f"INSERT INTO {table} ({column_sql}) VALUES ({', '.join('?' * len(columns))})"
@@ -182,25 +189,25 @@ TITLES = [
     "標的型攻撃に使われた通信先IPアドレスの共有",
 ]
 BODIES = [
-    "## 概要\n\n{p}地域において、大会関係者を装った不審メールが観測されました。"
-    "件名は「【重要】大会運営に関するご連絡」で、添付ファイルにマクロが含まれています。\n\n"
-    "## 対応\n\n- 添付ファイルを開かないでください\n- 同様のメールを受信した場合は"
-    "そうだんの窓口までご連絡ください\n\n観測件数: {n}件",
-    "## 観測内容\n\n攻撃者グループによるDDoS攻撃の予告がSNS上で確認されました。"
-    "対象として挙げられているのは **{p}** の組織です。\n\n| 日時 | 対象 | 種別 |\n|---|---|---|\n"
-    "| 7/23 20:00 | 公式サイト | HTTP flood |\n| 7/24 09:00 | チケット販売 | DNS |\n\n"
-    "参考: https://example.jp/advisory/{n}",
-    "偽のライブ配信サイトへ誘導する広告が検索結果に表示されています。\n\n"
-    "1. 視聴には会員登録が必要と表示される\n2. クレジットカード情報の入力を求められる\n"
-    "3. 入力後、不正請求が発生する\n\n利用者からの問い合わせに備え、"
-    "公式配信の案内を周知してください。(事例番号 {n})",
-    "## 脆弱性情報\n\nベンダーから緊急のセキュリティ更新が公開されました。"
-    "既に悪用が確認されているため、速やかな適用を推奨します。\n\n"
-    "```\nCVE-2021-{n}\nCVSS 8.8\n```\n\n"
-    "> 適用が困難な場合は、回避策の実施を検討してください。",
-    "{p}の会場ネットワークで、外部の既知のC2サーバーとの通信が観測されました。"
-    "該当端末は隔離済みです。\n\n同様の通信先への接続がないか、プロキシログの確認を"
-    "お願いします。\n\n*通信先の一覧は添付の通りです ({n})*",
+    ("## 概要\n\n{p}地域において、大会関係者を装った不審メールが観測されました。"
+     "件名は「【重要】大会運営に関するご連絡」で、添付ファイルにマクロが含まれています。\n\n"
+     "## 対応\n\n- 添付ファイルを開かないでください\n- 同様のメールを受信した場合は"
+     "そうだんの窓口までご連絡ください\n\n観測件数: {n}件"),
+    ("## 観測内容\n\n攻撃者グループによるDDoS攻撃の予告がSNS上で確認されました。"
+     "対象として挙げられているのは **{p}** の組織です。\n\n| 日時 | 対象 | 種別 |\n|---|---|---|\n"
+     "| 7/23 20:00 | 公式サイト | HTTP flood |\n| 7/24 09:00 | チケット販売 | DNS |\n\n"
+     "参考: https://example.jp/advisory/{n}"),
+    ("偽のライブ配信サイトへ誘導する広告が検索結果に表示されています。\n\n"
+     "1. 視聴には会員登録が必要と表示される\n2. クレジットカード情報の入力を求められる\n"
+     "3. 入力後、不正請求が発生する\n\n利用者からの問い合わせに備え、"
+     "公式配信の案内を周知してください。(事例番号 {n})"),
+    ("## 脆弱性情報\n\nベンダーから緊急のセキュリティ更新が公開されました。"
+     "既に悪用が確認されているため、速やかな適用を推奨します。\n\n"
+     "```\nCVE-2021-{n}\nCVSS 8.8\n```\n\n"
+     "> 適用が困難な場合は、回避策の実施を検討してください。"),
+    ("{p}の会場ネットワークで、外部の既知のC2サーバーとの通信が観測されました。"
+     "該当端末は隔離済みです。\n\n同様の通信先への接続がないか、プロキシログの確認を"
+     "お願いします。\n\n*通信先の一覧は添付の通りです ({n})*"),
 ]
 COMMENTS = [
     "弊社でも同様のメールを{n}件受信しました。共有ありがとうございます。",
@@ -437,7 +444,11 @@ class World:
 
     def topics(self) -> None:
         from renkei.communities.models import (
-            Acknowledgement, Comment, DailySequence, Topic, TopicAudienceOrganisation,
+            Acknowledgement,
+            Comment,
+            DailySequence,
+            Topic,
+            TopicAudienceOrganisation,
             TopicAudienceUser,
         )
 
@@ -454,7 +465,6 @@ class World:
                       "view_count", "ack_count", "comment_count", "attachment_count",
                       "shared_from_id"]
         comment_id = 0
-        self.sample_topics: dict[int, list[str]] = defaultdict(list)
         for chunk_start in range(0, self.n_topics, 50_000):
             topic_rows, audience_orgs, audience_users, comment_rows, ack_rows = [], [], [], [], []
             for i in range(chunk_start, min(self.n_topics, chunk_start + 50_000)):
@@ -488,11 +498,8 @@ class World:
                 tag = rng.choice(["", "", "", "", "important", "caution"])
 
                 # Readers who acknowledge and comment: from the audience when chosen.
-                def reader() -> int:
-                    org = rng.choice(audience) if audience else self.readers_org(cid)
-                    return self.random_user(org)
-
-                acks = {reader() for _ in range(rng.randint(1, 8))} if rng.random() < 0.3 else ()
+                acks = ({self.reader(cid, audience) for _ in range(rng.randint(1, 8))}
+                        if rng.random() < 0.3 else ())
                 for uid in acks:
                     ack_rows.append((topic_id, uid, loader.dt(created + rng.random() * DAY)))
                 updated = created
@@ -501,7 +508,7 @@ class World:
                     comment_id += 1
                     when = created + (k + rng.random()) * 3 * 3600
                     updated = max(updated, when)
-                    c_author = author if k == 1 else reader()
+                    c_author = author if k == 1 else self.reader(cid, audience)
                     c_org = self.user_org(c_author)
                     c_body, c_html = comments[comment_id % len(comments)].fill(place, k + 1)
                     comment_rows.append((comment_id, topic_id, c_author, c_org, c_body, c_html,
@@ -513,8 +520,6 @@ class World:
                     body, html, author, author_org, loader.dt(created), loader.dt(updated),
                     pinned, rng.randint(0, 300), len(acks), n_comments, 0, None,
                 ))
-                if n_comments and len(self.sample_topics[cid]) < 50:
-                    self.sample_topics[cid].append(public_id)
             loader.write(Topic, topic_cols, topic_rows)
             loader.write(TopicAudienceOrganisation, ["topic_id", "organisation_id"],
                          audience_orgs)
@@ -527,6 +532,10 @@ class World:
         loader.write(DailySequence, ["day", "last"],
                      ((date.fromordinal(day + 719163), last) for day, last in day_counter.items()))
 
+    def reader(self, cid: int, audience: list[int]) -> int:
+        org = self.rng.choice(audience) if audience else self.readers_org(cid)
+        return self.random_user(org)
+
     def user_org(self, user_id: int) -> int:
         if not hasattr(self, "_user_org"):
             self._user_org = {}
@@ -534,28 +543,6 @@ class World:
                 for uid in users:
                     self._user_org[uid] = org_id
         return self._user_org[user_id]
-
-    # the users the page benchmark signs in as -------------------------------------------
-
-    def bench_users(self) -> dict:
-        """"few": people of participant organisations in exactly one community (and no personal
-        membership); "many": people of the "many memberships" organisations."""
-        personal = set()
-        from renkei.communities.models import Membership
-
-        personal = set(Membership.objects.filter(user__isnull=False)
-                       .values_list("user_id", flat=True))
-        org_count: dict[int, int] = defaultdict(int)
-        for orgs in self.members.values():
-            for org_id in orgs:
-                org_count[org_id] += 1
-        few = [u for org in self.participants if org_count[org] == 1
-               for u in self.org_users[org] if u not in personal]
-        many = [u for org in self.many_orgs for u in self.org_users[org] if u not in personal]
-        self.rng.shuffle(few)
-        self.rng.shuffle(many)
-        return {"few": few[:10], "many": many[:10],
-                "many_orgs_memberships": {o: org_count[o] for o in self.many_orgs[:10]}}
 
 
 def finish(connection, timings: dict) -> None:
@@ -628,11 +615,9 @@ def main(argv: list[str] | None = None) -> int:
         "timings": timings,
         "rows": dict(loader.rows_written),
         "password": PASSWORD,
-        "bench_users": world.bench_users(),
-        "sample_topics": {str(k): v for k, v in world.sample_topics.items()},
     }
     TMP_DIR.mkdir(parents=True, exist_ok=True)
-    (TMP_DIR / f"world-{vendor}.json").write_text(json.dumps(summary, ensure_ascii=False,
+    summary_path(database_url).write_text(json.dumps(summary, ensure_ascii=False,
                                                              indent=1))
     print(json.dumps({"timings": timings, "rows": summary["rows"]}, indent=1))
     return 0

@@ -14,7 +14,6 @@ CHROMIUM_ARGS = [
     "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
     "--disable-background-networking", "--disable-component-update", "--disable-sync",
 ]
-PHONE = {"width": 390, "height": 844}
 
 def _missing() -> str | None:
     if not CHROMIUM.exists():
@@ -40,9 +39,9 @@ def pytest_collection_modifyitems(config, items):
         item.add_marker(pytest.mark.skip(reason=f"browser tests skipped: {reason}"))
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture
 def browser():
-    """One chromium per test module, closed with it, so no event loop outlives the e2e tests."""
+    """One chromium per test, closed with it, so no event loop outlives the test."""
     from playwright.sync_api import sync_playwright
 
     # Playwright's sync API runs an event loop in this thread; Django would otherwise refuse

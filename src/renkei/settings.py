@@ -134,6 +134,7 @@ USE_TZ = True
 
 STATIC_URL = "static/"
 STATIC_ROOT = VAR_DIR / "static"
+STATIC_ROOT.mkdir(exist_ok=True)  # whitenoise warns on every start when it is missing
 # The project's own static files: `renkei` itself is not an installed app, so name the folder.
 STATICFILES_DIRS = [BASE_DIR / "static"]
 STORAGES = {

@@ -67,12 +67,12 @@ ACTIVE = Membership.State.ACTIVE.value
 STATES = [s.value for s in Membership.State]
 RED = TLP.RED.value
 
-HYPOTHESIS = dict(
-    deadline=None,
-    suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
-    database=None,
-    print_blob=True,
-)
+HYPOTHESIS = {
+    "deadline": None,
+    "suppress_health_check": [HealthCheck.too_slow, HealthCheck.data_too_large],
+    "database": None,
+    "print_blob": True,
+}
 
 
 # --- the world as plain data -----------------------------------------------------------------
@@ -130,7 +130,7 @@ class WorldSpec:
 class Oracle:
     """Who reads what, and who may post where, decided from the plain description only."""
 
-    EVERYONE_READS = {BROADCAST, MANUAL, CONSULTATION}
+    EVERYONE_READS = frozenset({BROADCAST, MANUAL, CONSULTATION})
 
     def __init__(self, world: WorldSpec):
         self.w = world

@@ -4,6 +4,7 @@ Playwright's own browser downloads are never used; without /usr/bin/chromium the
 skipped with a reason, unless RENKEI_E2E_REQUIRED is set (as CI does), where that is an error.
 """
 
+import importlib
 import os
 from pathlib import Path
 
@@ -14,6 +15,7 @@ CHROMIUM_ARGS = [
     "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
     "--disable-background-networking", "--disable-component-update", "--disable-sync",
 ]
+
 
 def _missing() -> str | None:
     if not CHROMIUM.exists():
@@ -29,8 +31,7 @@ def pytest_collection_modifyitems(config, items):
     reason = _missing()
     if reason is None:
         return
-    here = Path(__file__).parent
-    e2e_items = [item for item in items if here in Path(str(item.fspath)).parents]
+    e2e_items = [item for item in items if _is_e2e(item)]
     if os.environ.get("RENKEI_E2E_REQUIRED"):
         if e2e_items:
             raise pytest.UsageError(f"browser tests are required here but {reason}")
@@ -39,9 +40,43 @@ def pytest_collection_modifyitems(config, items):
         item.add_marker(pytest.mark.skip(reason=f"browser tests skipped: {reason}"))
 
 
+def _is_e2e(item) -> bool:
+    return Path(__file__).parent in Path(str(item.fspath)).parents
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_teardown(item, nextitem):
+    """Put back the rows migrations create, which a transactional test's flush removes.
+
+    Browser tests need transactions that really commit (the live server reads from another
+    thread), so Django empties every table after each one; a later transactional test that
+    does not ask for serialized rollback would otherwise find no live environment.
+    """
+    yield
+    if not getattr(item, "_renkei_used_database", False):
+        return
+    from django.apps import apps
+    from pytest_django.plugin import blocking_manager_key
+
+    live = importlib.import_module("renkei.sharing.migrations.0002_live_environment")
+    with item.config.stash[blocking_manager_key].unblock():
+        live.create_live_environment(apps, None)
+
+
+@pytest.fixture(autouse=True)
+def _mark_database_used(request):
+    """Only a browser test that really ran had a database to restore (see the hook above)."""
+    request.node._renkei_used_database = "live_server" in request.fixturenames
+
+
 @pytest.fixture
 def browser():
-    """One chromium per test, closed with it, so no event loop outlives the test."""
+    """One chromium per test, closed with it, so no event loop outlives the test.
+
+    A browser kept open across tests made Django hand the next test's set-up another database
+    connection (asgiref locals follow the running loop), and serialized rollback then
+    restored nothing; starting chromium costs about a second.
+    """
     from playwright.sync_api import sync_playwright
 
     # Playwright's sync API runs an event loop in this thread; Django would otherwise refuse

@@ -269,6 +269,7 @@ def vulnerability(v: Vulnerability) -> Bulletin:
         "早急な対応が必要です。" if v.exploited else
         "現時点で悪用は確認されていませんが、攻撃コードの公開が予想されるため早めの対応を推奨します。"
     )
+    note = f"\n{v.note}\n" if v.note else ""
     body = f"""
 ### 概要
 {v.vendor}は、{v.product}において{v.impact}が可能となる脆弱性（{v.cve}、CVSS v3.1 基本値 {v.cvss}）を公表しました。{exploited}
@@ -278,9 +279,7 @@ def vulnerability(v: Vulnerability) -> Bulletin:
 
 ### 対策
 {v.remedy}
-
-{v.note}
-
+{note}
 ### 参考
 - {v.vendor} セキュリティアドバイザリ（{v.cve}）
 """
@@ -307,7 +306,7 @@ VULNERABILITIES = (
                   "4.2.10 へ更新してください。4.1 系はサポート終了のため、移行を計画してください。"),
     Vulnerability(-40, "09:30", "important", "Microsoft Exchange Server", "Microsoft社",
                   "リモートでのコード実行", "CVE-DEMO-2026-0122", "9.1",
-                  "Exchange Server 2016 / 2019（累積更新プログラム適用状況による）",
+                  "オンプレミスの Exchange Server（更新プログラムの適用状況による）",
                   "最新の累積更新プログラムとセキュリティ更新プログラムを適用してください。"
                   "外部公開しているOWA/ECPのアクセスログで、不審なPOSTリクエストやWebシェルと"
                   "思われるファイル（.aspx）の作成がないか確認してください。", exploited=True,
@@ -328,7 +327,7 @@ VULNERABILITIES = (
                        "海外で報告されています。"),
     Vulnerability(-27, "10:00", "", "Windows（月例セキュリティ更新）", "Microsoft社",
                   "特権昇格やリモートでのコード実行", "CVE-DEMO-2026-0140 ほか", "最大 8.8",
-                  "サポート中の Windows 10 / 11、Windows Server 2016 以降",
+                  "サポート中の Windows 11、Windows Server 2019 以降",
                   "今月のセキュリティ更新プログラムを計画的に適用してください。うち2件は悪用が"
                   "確認されているため、優先して適用をお願いします。"),
     Vulnerability(-22, "14:45", "caution", "グループウェア「ツツジ」", "ツツジソフト社",
@@ -336,7 +335,7 @@ VULNERABILITIES = (
                   "ツツジ グループウェア 8.0 から 8.6", "8.7 へ更新してください。"),
     Vulnerability(-16, "16:30", "important", "Windows OS", "Microsoft社",
                   "一般ユーザー権限からの特権昇格", "CVE-DEMO-2026-0160", "7.8",
-                  "Windows 10 バージョン 1809 以降、Windows 11、Windows Server 2019 以降",
+                  "Windows 11、Windows Server 2019 以降",
                   "修正プログラムは未公開です（{day}時点）。ベンダーが示す回避策（システム"
                   "ファイルへのアクセス権の見直しとボリュームシャドウコピーの削除）を実施し、"
                   "端末の不審なプロセス起動を監視してください。修正プログラムが公開され次第"
@@ -345,7 +344,7 @@ VULNERABILITIES = (
                                                   "速やかな適用をお願いします。")),)),
     Vulnerability(-13, "08:15", "important", "iOS、iPadOS", "Apple社",
                   "カーネル権限での任意のコード実行", "CVE-DEMO-2026-0163", "8.8",
-                  "iOS 16 系・iPadOS 16 系の最新版より前のバージョン",
+                  "最新版より前の iOS・iPadOS（iPhone、iPad）",
                   "最新のiOS・iPadOSへ更新してください。業務用端末をMDMで管理している場合は、"
                   "更新の強制配信を検討してください。", exploited=True,
                   note="一般の職員向けには「情報提供（一般）」に平易な説明を掲載しています。"),
@@ -420,8 +419,8 @@ NOTICES = (
     Notice(-39, "10:30", "minato", "Microsoft Exchange Server の脆弱性が残る機器",
            "貴組織のIPアドレス帯で、修正プログラム未適用の Exchange Server と推定される機器を"
            "確認しました。",
-           "| IPアドレス | 推定バージョン | 観測日時 |\n|---|---|---|\n"
-           "| 203.0.113.25 | Exchange Server 2016 CU21 | {day} 06:12 |",
+           "| IPアドレス | 推定される製品 | 観測日時 |\n|---|---|---|\n"
+           "| 203.0.113.25 | 更新プログラム未適用の Exchange Server | {day} 06:12 |",
            "最新の累積更新プログラムとセキュリティ更新プログラムを適用し、Webシェル等の痕跡が"
            "ないか確認してください。", tag="important",
            reply="該当サーバは旧メールシステムで、停止予定のものでした。本日ネットワークから"
@@ -651,7 +650,7 @@ TLP:RED と TLP:AMBER+STRICT のトピックは、他のコミュニティへ再
 3. **共有先**で「選んだ組織・人」を選ぶと、事業所管省庁、大会組織委員会、治安機関などにも同時に届きます。選ばない場合、読めるのは貴組織とセンターだけです。
 
 センターは内容を確認し、助言と、必要に応じて情報セキュリティ関係機関との支援の調整を行います。
-""", tlp="green", pinned=True, reach=0.6),
+""", tlp="green", reach=0.6),
     B(-57, "15:00", "manual", SYSADMIN, "advisory", "観測対象URL・IPアドレスの登録と観測情報の通知について", """
 情報セキュリティ関係機関とCTI事業者の協力を得て、ご登録いただいたURL・IPアドレスを観測しています。通常と異なる観測結果があれば、貴組織専用の「観測情報等通知用」コミュニティでお知らせします（他の組織からは見えません）。
 
@@ -764,7 +763,7 @@ SCHEDULES = (
 | 24:00 | 開会式終了後の状況取りまとめ |
 
 各組織におかれては、当日の監視強化と、夜間の連絡体制の確保をお願いします。
-""", tag="important", tlp="green", pinned=True, reach=0.7),
+""", tag="important", tlp="green", reach=0.7),
     B(-2, "16:00", "general", LIAISON, "schedule", "閉会式（{closing}）当日のスケジュール", """
 閉会式当日も、開会式と同様の全要員体制で対応します。
 
@@ -938,7 +937,7 @@ Emotet の感染を狙うメールの送信が再び増えています。最近�
 2. DDoS緩和サービスの発動条件と事業者の連絡先を確認する
 3. 夜間・休日の当直と連絡体制を確認する
 4. 不審な事象は確定を待たずに「そうだんの窓口」へ第一報を入れる
-""", tag="important", level="pro", tlp="green", pinned=True, reach=0.7),
+""", tag="important", level="pro", tlp="green", reach=0.7),
     B(-15, "16:20", "pro", ANALYST, "attack_foresight", "ハクティビストによる放送事業者への攻撃呼びかけ", """
 SNS上で、開会式を放送・配信する事業者に対するDDoS攻撃とWebサイト改ざんを呼びかける投稿を確認しました。投稿には攻撃対象候補として、放送局の番組サイトや配信サイトのURLが列挙されています。
 

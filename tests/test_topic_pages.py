@@ -472,7 +472,7 @@ def test_topic_page_query_count(as_user, world, post, django_assert_max_num_quer
     for user in (world.bob, world.alice2, world.alice):
         services.acknowledge(actor=user, topic=topic)
     client = as_user(world.bob)
-    with django_assert_max_num_queries(18):
+    with django_assert_max_num_queries(15):
         response = client.get(url("topic", topic.public_id))
     assert response.status_code == 200
     assert len(response.context["comments"]) == 12

@@ -128,6 +128,9 @@ class CommentForm(forms.Form):
 
 
 class ReshareForm(forms.Form):
+    # Rendering `required` on a select makes Django fetch its first choice in an extra query.
+    use_required_attribute = False
+
     community = forms.ModelChoiceField(label=_("Share into"), queryset=Community.objects.none(),
                                        empty_label=None)
 

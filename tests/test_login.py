@@ -39,9 +39,9 @@ def current_code(user) -> str:
     return pyotp.TOTP(user.totp_secret).now()
 
 
-def other_code(user) -> str:
+def other_code(user_or_secret) -> str:
     """A well-formed code that is none of those the server would accept right now."""
-    totp = pyotp.TOTP(user.totp_secret)
+    totp = pyotp.TOTP(getattr(user_or_secret, "totp_secret", user_or_secret))
     step = totp.timecode(time.time())
     valid = {totp.generate_otp(s) for s in (step - 1, step, step + 1)}
     return next(c for c in (f"{n:06d}" for n in range(0, 1_000_000, 7919)) if c not in valid)

@@ -260,7 +260,10 @@ def totp_setup_view(request: HttpRequest) -> HttpResponse:
         "form": form,
         "enabled": user.has_second_factor,
         "enrolling": enrolling,
-        "secret": user.totp_secret if enrolling else "",
+        # In groups of four, as authenticator apps accept it, for typing by hand.
+        "secret_grouped": " ".join(
+            user.totp_secret[i:i + 4] for i in range(0, len(user.totp_secret), 4)
+        ) if enrolling else "",
         "qr": _qr_data_uri(user) if enrolling else "",
         "may_disable": user.has_second_factor and not (
             user.is_centre_staff or user.is_platform_admin

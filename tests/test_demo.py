@@ -12,6 +12,7 @@ from renkei.accounts.services import verify_totp
 from renkei.cli import main as renkei_main
 from renkei.communities.models import (
     Acknowledgement,
+    Attachment,
     Comment,
     Community,
     CommunityKind,
@@ -57,6 +58,7 @@ def test_the_world_has_the_seed_shape(demo):
     assert Topic.objects.filter(is_pinned=True).count() >= 3
     assert Topic.objects.filter(audience_mode=AudienceMode.CHOSEN).count() >= 5
     assert Comment.objects.count() >= 30
+    assert Attachment.objects.filter(original_name="blocklist-v3.csv").get().topic.tlp == TLP.AMBER
     assert Acknowledgement.objects.count() >= 500
     # Spread over the past two months, never in the future.
     dates = {t.created_at.date() for t in Topic.objects.all()}

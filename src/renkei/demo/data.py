@@ -228,6 +228,7 @@ class Bulletin:
     replies: tuple[Reply, ...] = ()
     reach: float = 0.3  # share of the readers who press いいね！
     pin_later: bool = False  # pinned afterwards with set_pinned, as a commander does
+    files: tuple[tuple[str, str], ...] = ()  # attachments: (file name, text content)
 
 
 def B(day, time, community, author, kind, title, body, **fields) -> Bulletin:
@@ -235,6 +236,40 @@ def B(day, time, community, author, kind, title, body, **fields) -> Bulletin:
     for name in ("orgs", "people"):
         fields[name] = tuple(fields.get(name, ()))
     return Bulletin(day, time, community, author, kind, title, body.strip(), **fields)
+
+
+def markdown_table(header: tuple[str, ...], rows) -> str:
+    lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
+    lines += ["| " + " | ".join(row) + " |" for row in rows]
+    return "\n".join(lines)
+
+
+def csv_text(header: tuple[str, ...], rows) -> str:
+    """The same rows as a CSV attachment (the demo's values never hold commas or quotes)."""
+    return "\n".join(",".join(row) for row in (header, *rows)) + "\n"
+
+
+BLOCKLIST_HEADER = ("種別", "値", "関連")
+BLOCKLIST = (
+    ("IPアドレス", "192.0.2.45", "被害報告を装うワイパー"),
+    ("IPアドレス", "192.0.2.66", "Emotet 指令サーバ"),
+    ("IPアドレス", "198.51.100.23", "大会を騙るプログラム"),
+    ("IPアドレス", "203.0.113.90", "大会を騙るプログラム（Windows版）"),
+    ("ドメイン", "report-games.example", "被害報告を装うワイパー"),
+    ("ドメイン", "games-guide-app.example", "大会を騙るプログラム"),
+    ("ドメイン", "official-games-ticket.example", "フィッシング"),
+)
+FAKE_STREAMS_HEADER = ("ドメイン", "状態")
+FAKE_STREAMS = tuple(
+    (domain, state) for domain, state in (
+        ("opening-live-free.example", "稼働中"), ("games-stream-hd.example", "稼働中"),
+        ("watch-ceremony-live.example", "稼働中"), ("ceremony-tv-free.example", "稼働中"),
+        ("live-games-opening.example", "稼働中"), ("free-sports-stream.example", "稼働中"),
+        ("hd-opening-watch.example", "準備中"), ("games-live-now.example", "稼働中"),
+        ("stream-ceremony-jp.example", "閉鎖済み"), ("opening-hd-live.example", "稼働中"),
+        ("watch-games-free.example", "準備中"), ("ceremony-live-jp.example", "稼働中"),
+    )
+)
 
 
 # Centre staff, by what they do.
@@ -384,6 +419,7 @@ class Notice:
     tlp: str = "amber"
     source: str = "情報セキュリティ関係機関の観測"
     reply: str = ""  # the organisation's answer
+    files: tuple[tuple[str, str], ...] = ()
 
 
 def notice(n: Notice) -> Bulletin:
@@ -403,7 +439,7 @@ def notice(n: Notice) -> Bulletin:
     replies = ((f"{n.org}", 150, n.reply),) if n.reply else ()
     return B(n.day, n.time, f"notice:{n.org}", RESPONDER if n.day % 2 else RESPONDER2,
              "observation", f"【観測情報】{n.what}", body, tag=n.tag, level="pro", tlp=n.tlp,
-             replies=replies, reach=0.9)
+             replies=replies, reach=0.9, files=n.files)
 
 
 NOTICES = (
@@ -483,13 +519,13 @@ NOTICES = (
     Notice(-14, "18:30", "organiser", "開会式の偽ライブ配信サイト（12件）",
            "開会式の「無料ライブ配信」をうたう偽サイトを12件確認しました。視聴のためと称して"
            "アカウント登録やクレジットカード情報の入力を求めるフィッシングサイトです。",
-           "| ドメイン | 状態 |\n|---|---|\n| opening-live-free.example | 稼働中 |\n"
-           "| games-stream-hd.example | 稼働中 |\n| watch-ceremony-live.example | 稼働中 |\n"
-           "| ほか 9件 | 添付の一覧（別途送付）を参照 |",
+           markdown_table(FAKE_STREAMS_HEADER, FAKE_STREAMS[:3])
+           + "\n\nほか9件は添付の一覧（fake-streams.csv）をご覧ください。",
            "公式の視聴方法の周知と、必要に応じてテイクダウンの依頼をご検討ください。"
            "テイクダウンの調整はセンターでも支援できます。", tag="important",
            source="ダークウェブ・不審ドメイン調査",
-           reply="公式サイトとSNSで正規の視聴方法を改めて周知します。テイクダウン支援をお願いします。"),
+           reply="公式サイトとSNSで正規の視聴方法を改めて周知します。テイクダウン支援をお願いします。",
+           files=(("fake-streams.csv", csv_text(FAKE_STREAMS_HEADER, FAKE_STREAMS)),)),
     Notice(-12, "10:10", "hospital", "管理画面の認証不備",
            "貴組織の予約システムの管理画面が、認証なしで一部の画面を閲覧できる状態になっている"
            "ことを確認しました。",
@@ -1016,18 +1052,11 @@ iPhone・iPad の基本ソフト（iOS・iPadOS）に、攻撃に悪用されて
     B(-6, "18:30", "pro", ANALYST, "observation", "不正通信先IPアドレス・ドメイン一覧（ブロックリスト）第3版", """
 これまでの脅威情報・観測情報で確認した不正な通信先の一覧（第3版）です。ファイアウォール、プロキシ、DNSのブロックリストへの登録をご検討ください。CTI事業者の製品・サービスにも登録済みです。
 
-| 種別 | 値 | 関連 |
-|---|---|---|
-| IPアドレス | 192.0.2.45 | 被害報告を装うワイパー |
-| IPアドレス | 192.0.2.66 | Emotet 指令サーバ |
-| IPアドレス | 198.51.100.23 | 大会を騙るプログラム |
-| IPアドレス | 203.0.113.90 | 大会を騙るプログラム（Windows版） |
-| ドメイン | report-games.example | 被害報告を装うワイパー |
-| ドメイン | games-guide-app.example | 大会を騙るプログラム |
-| ドメイン | official-games-ticket.example | フィッシング |
+""" + markdown_table(BLOCKLIST_HEADER, BLOCKLIST) + """
 
-誤検知が疑われる場合はコメントでお知らせください。
-""", level="pro", tlp="amber", reach=0.55),
+機器への登録には添付の blocklist-v3.csv をご利用ください。誤検知が疑われる場合はコメントでお知らせください。
+""", level="pro", tlp="amber", reach=0.55,
+      files=(("blocklist-v3.csv", csv_text(BLOCKLIST_HEADER, BLOCKLIST)),)),
     B(-10, "11:00", "pro", ANALYST, "malware", "USBメモリ経由で感染するワーム型マルウェア", """
 会場等で配布・貸与される端末やUSBメモリを介して感染を広げるワーム型マルウェアを、海外のイベント会場で確認したとの情報があります。
 

@@ -13,6 +13,7 @@ from zoneinfo import ZoneInfo
 import pyotp
 from django.contrib.auth.hashers import make_password
 from django.contrib.auth.password_validation import validate_password
+from django.core.files.uploadedfile import SimpleUploadedFile
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -190,6 +191,8 @@ class _Builder:
                 audience_organisations=[self.orgs[k] for k in spec.orgs],
                 audience_users=[self.person(k) for k in spec.people],
                 pinned=spec.pinned, now=self.at(spec.day, spec.time),
+                attachments=[SimpleUploadedFile(name, text.encode(), content_type="text/csv")
+                             for name, text in spec.files],
             )
             self.posted.append((topic, spec))
         self.post_replies()

@@ -34,8 +34,12 @@ def cmd_serve(args) -> int:
 
 def cmd_demo(args) -> int:
     from renkei.demo.world import load_demo_world, print_logins
+    from renkei.errors import ServiceError
 
-    logins = load_demo_world()
+    try:
+        logins = load_demo_world()
+    except ServiceError as exc:
+        return _fail("; ".join(exc.messages))
     print_logins(logins)
     return 0
 

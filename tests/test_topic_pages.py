@@ -372,6 +372,7 @@ def test_editing_someone_elses_topic_is_refused(as_user, world, post):
     ({"title": ""}, "This field is required."),
     ({"title": "長" * 10_000}, "at most 200 characters"),
     ({"kind": "gossip"}, "Select a valid choice"),
+    ({"kind": ""}, "This field is required."),
     ({"tlp": "purple"}, "Select a valid choice"),
     ({"tlp": "red"}, "named recipients"),
     ({"audience_mode": "chosen"}, "at least one organisation or person"),

@@ -71,7 +71,9 @@ class CommunityForm(forms.Form):
 class TopicForm(forms.Form):
     title = forms.CharField(label=_("Title"), max_length=services.TITLE_MAX)
     tag = forms.ChoiceField(label=_("Tag"), choices=TopicTag.choices, required=False)
-    kind = forms.ChoiceField(label=_("Kind of information"), choices=InformationKind.choices)
+    # No default kind: the poster classifies each topic on purpose.
+    kind = forms.ChoiceField(label=_("Kind of information"),
+                             choices=[("", "---------"), *InformationKind.choices])
     reader_level = forms.ChoiceField(label=_("Reader level"), choices=ReaderLevel.choices,
                                      initial=ReaderLevel.GENERAL)
     tlp = forms.ChoiceField(label="TLP", choices=TLP.choices, initial=TLP.GREEN)

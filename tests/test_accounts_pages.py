@@ -6,6 +6,8 @@ from datetime import timedelta
 
 import pyotp
 import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 
@@ -179,7 +181,8 @@ def test_a_participant_may_turn_the_second_factor_off_with_a_current_code(as_use
 
 def test_centre_staff_may_not_turn_the_second_factor_off(as_user, world):
     client = as_user(world.commander)
-    response = client.post(TOTP, {"action": "disable", "code": code_at(world.commander.totp_secret)})
+    code = code_at(world.commander.totp_secret)
+    response = client.post(TOTP, {"action": "disable", "code": code})
     assert response.status_code == 400
     assert "must keep two-factor authentication" in error_text(response)
     world.commander.refresh_from_db()
@@ -421,3 +424,18 @@ def test_platform_admin_manages_members_of_any_organisation(as_user, world, plat
     response = client.post(detail, {"email": "frank@beta.example", "name": "Frank"})
     assert response.status_code == 302 and response.url == detail
     assert User.objects.get(email="frank@beta.example").organisation == world.beta
+
+
+def test_organisation_page_queries_do_not_grow_with_members(as_user, world):
+    client = as_user(world.commander)
+
+    def queries() -> int:
+        with CaptureQueriesContext(connection) as captured:
+            assert client.get(ORGANISATION).status_code == 200
+        return len(captured)
+
+    before = queries()
+    for n in range(4):
+        create_user(email=f"staff{n}@centre.example", name=f"職員{n}", organisation=world.centre,
+                    roles=["responder", "liaison"])
+    assert queries() == before

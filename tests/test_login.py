@@ -229,3 +229,12 @@ def test_logout_asks_on_get_and_signs_out_on_post(client, world):
     response = client.post(logout)
     assert response.status_code == 302 and response.url == LOGIN
     assert signed_in_user_id(client) is None
+
+
+def test_a_successful_sign_in_clears_the_failure_count(client, world, settings):
+    settings.LOGIN_FAILURE_LIMIT = 3
+    for _round in range(2):
+        for _ in range(2):
+            post_password(client, world.alice.email, "wrong-wrong")
+        assert post_password(client, world.alice.email, world.password).status_code == 302
+        client.post(reverse("accounts:logout"))

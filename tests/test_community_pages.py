@@ -4,7 +4,7 @@ real HTTP requests with the Django test client."""
 import pytest
 from django.urls import reverse
 
-from renkei.communities import services
+from renkei.communities import paging, services
 from renkei.communities.models import Community, Membership, Topic
 
 pytestmark = pytest.mark.django_db
@@ -312,3 +312,36 @@ def test_unpinned_topic_listing_order_by_update(as_user, world, post):
     rows = list(page(as_user(world.alice), "detail", world.isac.id).context["page"].object_list)
     assert rows[0] == first
     assert Topic.objects.count() == 2
+
+
+def test_large_community_counts_up_to_a_bound(as_user, world, post, monkeypatch):
+    monkeypatch.setattr(paging, "COUNT_FLOOR", 10)
+    monkeypatch.setattr(paging, "LOOKAHEAD_PAGES", 0)
+    must_see = post(world.alice, world.isac, "必読", pinned=True)
+    for number in range(30):
+        post(world.bob, world.isac, f"話題 {number:02d}")
+    client = as_user(world.alice)
+    response = page(client, "detail", world.isac.id)
+    content = response.content.decode()
+    assert "1–20 of more than 21" in content
+    assert next(iter(response.context["page"])) == must_see
+    assert "?page=2" in content
+    response = page(client, "detail", world.isac.id, page=2)
+    assert "21–31 of 31" in response.content.decode()
+    assert [t.title for t in response.context["page"]][-1] == "話題 00"
+    # Past the end: the last page.
+    response = page(client, "detail", world.isac.id, page=99)
+    assert response.context["page"].number == 2
+
+
+def test_must_see_topics_run_on_across_pages(as_user, world, post, monkeypatch):
+    from renkei.communities import views
+
+    monkeypatch.setattr(views, "TOPICS_PER_PAGE", 2)
+    pinned = [post(world.alice, world.isac, f"必読 {n}", pinned=True) for n in range(3)]
+    others = [post(world.bob, world.isac, f"通常 {n}") for n in range(2)]
+    client = as_user(world.alice)
+    pages = [list(page(client, "detail", world.isac.id, page=n).context["page"])
+             for n in (1, 2, 3)]
+    assert pages == [[pinned[2], pinned[1]], [pinned[0], others[1]], [others[0]]]
+    assert "5–5 of 5" in page(client, "detail", world.isac.id, page=3).content.decode()

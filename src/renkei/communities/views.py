@@ -35,6 +35,7 @@ from renkei.communities.models import (
     Topic,
     TopicTag,
 )
+from renkei.communities.paging import pinned_first_page
 from renkei.errors import ServiceError
 from renkei.sharing import permissions
 from renkei.sharing.models import LIVE_ENVIRONMENT_ID, TLP, AudienceMode
@@ -168,8 +169,12 @@ def community_detail(request: HttpRequest, community_id: int) -> HttpResponse:
     if query:
         topics = topics.filter(title__icontains=query)
     # Must-see topics first, as in JISP; then the chosen order.
-    topics = topics.order_by("-is_pinned", SORTS[sort], "-id")
-    page = Paginator(topics, TOPICS_PER_PAGE).get_page(request.GET.get("page"))
+    order = (SORTS[sort], "-id")
+    page = pinned_first_page(
+        topics.filter(is_pinned=True).order_by(*order),
+        topics.filter(is_pinned=False).order_by(*order),
+        request.GET.get("page"), TOPICS_PER_PAGE,
+    )
     return render(request, "communities/community_detail.html", {
         "community": community, "page": page, "query": query, "sort": sort,
         "can_post": permissions.can_post(user, community),

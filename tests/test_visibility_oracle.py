@@ -277,6 +277,9 @@ class Built:
     attachment_ids: dict[int, int]
 
 
+ATTACHMENT_CONTENTS = (b"observed indicators\n", b"note")
+
+
 def title_of(t: int) -> str:
     # Distinctive and no substring of another, so a page body can be searched for it.
     return f"qzt{t:03d}x"
@@ -339,7 +342,7 @@ def _post(spec, oracle, t, topic, orgs, users, communities) -> Topic | None:
     """Post through the service; where it refuses, check that it should have, then (for states a
     real world reaches later, e.g. an author who has since left) write the topic directly."""
     author, community = users[topic.author], communities[topic.community]
-    upload = [SimpleUploadedFile("note.txt", b"observed indicators\n")] if topic.attach else []
+    upload = [SimpleUploadedFile("note.txt", ATTACHMENT_CONTENTS[0])] if topic.attach else []
     should_accept = oracle.may_post(topic.author, topic.community) and oracle.audience_allowed(
         topic)
     try:
@@ -371,7 +374,7 @@ def _write_directly(t, topic, author, community, orgs, users) -> Topic:
     if topic.attach:
         attachment = Attachment(topic=created, uploaded_by=author, original_name="note.txt",
                                 content_type="text/plain", size=4, sha256="0" * 64)
-        attachment.file.save("note.txt", ContentFile(b"note"), save=True)
+        attachment.file.save("note.txt", ContentFile(ATTACHMENT_CONTENTS[1]), save=True)
     return created
 
 
@@ -531,7 +534,10 @@ def _check_pages(spec: WorldSpec, built: Built, u: int) -> None:
             response = client.get(reverse("communities:attachment",
                                           args=[built.attachment_ids[t]]))
             _assert_status(response, readable, signed_in, f"attachment of {pid} for {who}")
-            response.close()
+            if readable:
+                # Read through the test client's wrapper, which also closes the file without
+                # closing the database connection of the test's transaction.
+                assert b"".join(response.streaming_content) in ATTACHMENT_CONTENTS
 
 
 def _assert_status(response, readable: bool, signed_in: bool, what: str) -> None:

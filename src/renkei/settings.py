@@ -160,6 +160,8 @@ SECURE_REFERRER_POLICY = "same-origin"
 X_FRAME_OPTIONS = "DENY"
 
 LOGIN_FAILURE_LIMIT = env_int("RENKEI_LOGIN_FAILURE_LIMIT", 5)
+# How many reverse proxies in front of renkei append to X-Forwarded-For (0: none, use the peer).
+TRUSTED_PROXY_HOPS = env_int("RENKEI_TRUSTED_PROXY_HOPS", 0)
 LOGIN_FAILURE_WINDOW_SECONDS = env_int("RENKEI_LOGIN_FAILURE_WINDOW", 900)
 TOTP_ISSUER = env_str("RENKEI_TOTP_ISSUER", "renkei")
 API_TOKEN_DEFAULT_DAYS = env_int("RENKEI_API_TOKEN_DAYS", 365)

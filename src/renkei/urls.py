@@ -1,6 +1,8 @@
 from django.db import connection
 from django.http import HttpResponse, JsonResponse
 from django.urls import include, path
+from django.views.i18n import set_language as django_set_language
+from django.views.decorators.http import require_POST
 
 
 def healthz(request):
@@ -12,9 +14,21 @@ def healthz(request):
     return HttpResponse("ok", content_type="text/plain")
 
 
+@require_POST
+def set_language(request):
+    """The footer's language switch; for a signed-in person it also becomes their setting."""
+    response = django_set_language(request)
+    language = request.POST.get("language")
+    user = request.user
+    if user.is_authenticated and language in {"ja", "en"} and user.language != language:
+        user.language = language
+        user.save(update_fields=["language"])
+    return response
+
+
 urlpatterns = [
     path("healthz", healthz, name="healthz"),
-    path("i18n/", include("django.conf.urls.i18n")),
+    path("i18n/setlang/", set_language, name="set_language"),
     path("api/v1/", include("renkei.accounts.api_urls")),
     path("accounts/", include("renkei.accounts.urls")),
     path("", include("renkei.communities.urls")),

@@ -26,7 +26,7 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.debug import sensitive_post_parameters
 from django.views.decorators.http import require_http_methods, require_POST
 
-from renkei.accounts import services, throttle
+from renkei.accounts import audit, services, throttle
 from renkei.accounts.backends import EmailBackend
 from renkei.accounts.forms import (
     CodeForm,
@@ -96,6 +96,7 @@ def _complete_login(request: HttpRequest, user: User, next_url: str) -> HttpResp
     request.session.pop(PENDING_LOGIN_KEY, None)
     login(request, user, backend=EMAIL_BACKEND)  # also gives the session a new key
     throttle.clear(user.email)
+    audit.record(user, "user.login", user, ip_address=_client_ip(request))
     return redirect(_safe_next(request, next_url))
 
 

@@ -12,6 +12,7 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.db.models import Model
 from django.urls import reverse
 
+from renkei.accounts.models import AuditEntry
 from renkei.communities import services
 from renkei.communities.models import (
     Acknowledgement,
@@ -485,3 +486,16 @@ def test_upload_helper_bytes_are_real_images():
 
     assert filetype.guess_mime(io.BytesIO(png_bytes()).read()) == "image/png"
     assert filetype.guess_mime(PDF) == "application/pdf"
+
+
+def test_red_reads_and_downloads_are_audited(as_user, world, post):
+    topic = post(world.alice, world.isac, "赤の添付", tlp="red", audience_mode="chosen",
+                 audience_users=[world.bob], attachments=[upload("red.pdf", PDF)])
+    client = as_user(world.bob)
+    assert client.get(url("topic", topic.public_id)).status_code == 200
+    assert client.get(url("attachment", topic.attachments.get().id)).status_code == 200
+    actions = set(AuditEntry.objects.filter(actor=world.bob).values_list("action", flat=True))
+    assert actions == {"topic.read_red", "attachment.download_red"}
+    # Nobody outside the named recipients reads it, the centre included.
+    assert as_user(world.alice2).get(url("topic", topic.public_id)).status_code == 404
+    assert as_user(world.commander).get(url("topic", topic.public_id)).status_code == 404

@@ -448,6 +448,13 @@ def record_view(topic: Topic, reader: User | None = None) -> None:
         audit.record(reader, "topic.read_red", topic)
 
 
+def record_download(attachment: Attachment, reader: User) -> None:
+    """A download of a TLP:RED topic's file is a read of RED, so it goes to the audit log."""
+    if attachment.topic.tlp == TLP.RED:
+        audit.record(reader, "attachment.download_red", attachment.topic,
+                     attachment=attachment.id, name=attachment.original_name)
+
+
 def set_pinned(*, actor: User, topic: Topic, pinned: bool) -> Topic:
     if not permissions.can_pin(actor, topic.community):
         raise ServiceError(_("Only the managers of this community may mark must-see topics."))

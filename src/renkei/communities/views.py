@@ -480,7 +480,7 @@ def reshare(request: HttpRequest, public_id: str) -> HttpResponse:
 @login_required
 def attachment_download(request: HttpRequest, attachment_id: int) -> HttpResponse:
     """Only ever a download, and only when the attachment's topic is readable."""
-    attachment = Attachment.objects.filter(
+    attachment = Attachment.objects.select_related("topic").filter(
         pk=attachment_id, topic__in=readable_topics(request.user)
     ).first()
     if attachment is None:
@@ -489,6 +489,7 @@ def attachment_download(request: HttpRequest, attachment_id: int) -> HttpRespons
         handle = default_storage.open(attachment.file.name, "rb")
     except FileNotFoundError as exc:
         raise Http404 from exc
+    services.record_download(attachment, request.user)
     response = FileResponse(handle, as_attachment=True, filename=attachment.original_name,
                             content_type="application/octet-stream")
     response["X-Content-Type-Options"] = "nosniff"

@@ -1,7 +1,6 @@
 """Organisations, people, second factors and API tokens at the service level."""
 
-from datetime import datetime, timedelta
-from datetime import timezone as dt_timezone
+from datetime import UTC, datetime, timedelta
 
 import pyotp
 import pytest
@@ -14,7 +13,7 @@ from renkei.communities.models import Community, CommunityKind
 from renkei.errors import ServiceError
 from renkei.sharing.visibility import readable_communities
 
-NOW = datetime(2026, 7, 24, 11, 0, 7, tzinfo=dt_timezone.utc)
+NOW = datetime(2026, 7, 24, 11, 0, 7, tzinfo=UTC)
 
 
 def refused(call, *args, **kwargs) -> str:

@@ -103,7 +103,6 @@ def home(request: HttpRequest) -> HttpResponse:
         "pinned": list(topics.filter(is_pinned=True)[:HOME_TOPICS]),
         "latest": list(topics[:HOME_TOPICS]),
         "communities": list(_my_communities(user)[:HOME_COMMUNITIES]),
-        "more_communities": HOME_COMMUNITIES,
     })
 
 

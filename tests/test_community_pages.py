@@ -289,6 +289,11 @@ def test_member_form_bad_input_changes_nothing(as_user, world):
     response = as_user(world.alice).post(
         reverse("communities:member_remove", args=[world.isac.id, owner.id]))
     assert response.status_code == 400
+    # A membership of another community, named through this community's address.
+    other = Membership.objects.filter(community=world.open).first()
+    response = as_user(world.alice).post(
+        reverse("communities:member_remove", args=[world.isac.id, other.id]))
+    assert response.status_code == 404
     assert Membership.objects.count() == before
 
 

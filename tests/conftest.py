@@ -59,7 +59,8 @@ def world(db):
     create = community_services.create_community
     w.general = create(actor=None, name="情報提供（一般）", kind=CommunityKind.BROADCAST,
                        owner=w.centre)
-    w.pro = create(actor=None, name="情報提供（プロ）", kind=CommunityKind.BROADCAST, owner=w.centre)
+    w.pro = create(actor=None, name="情報提供（プロ）", kind=CommunityKind.BROADCAST,
+                   owner=w.centre)
     w.window = create(actor=None, name="そうだんの窓口", kind=CommunityKind.CONSULTATION,
                       owner=w.centre)
     w.manual = create(actor=None, name="マニュアル・FAQ", kind=CommunityKind.MANUAL, owner=w.centre)
@@ -79,3 +80,24 @@ def post(world):
                                              **fields)
 
     return _post
+
+
+@pytest.fixture
+def english(world):
+    """Assertions read the English texts; every user in the world reads pages in English."""
+    for user in (world.alice, world.alice2, world.bob, world.beta_admin, world.charlie,
+                 world.commander, world.analyst, world.agent):
+        user.language = "en"
+        user.save(update_fields=["language"])
+    return world
+
+
+@pytest.fixture
+def as_user(client, english):
+    """Sign a world person in (without the sign-in pages): as_user(world.bob) -> client."""
+
+    def _login(user):
+        client.force_login(user)
+        return client
+
+    return _login

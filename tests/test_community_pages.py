@@ -10,25 +10,6 @@ from renkei.communities.models import Community, Membership, Topic
 pytestmark = pytest.mark.django_db
 
 
-@pytest.fixture
-def english(world):
-    """Assertions read the English texts; every user in the world reads pages in English."""
-    for user in (world.alice, world.alice2, world.bob, world.beta_admin, world.charlie,
-                 world.commander, world.analyst, world.agent):
-        user.language = "en"
-        user.save(update_fields=["language"])
-    return world
-
-
-@pytest.fixture
-def as_user(client, english):
-    def _login(user):
-        client.force_login(user)
-        return client
-
-    return _login
-
-
 def page(client, name, *args, **params):
     return client.get(reverse(f"communities:{name}", args=args), params)
 

@@ -53,24 +53,6 @@ def upload(name: str, content: bytes) -> SimpleUploadedFile:
     return SimpleUploadedFile(name, content, content_type="application/octet-stream")
 
 
-@pytest.fixture
-def english(world):
-    for user in (world.alice, world.alice2, world.bob, world.beta_admin, world.charlie,
-                 world.commander, world.analyst, world.agent):
-        user.language = "en"
-        user.save(update_fields=["language"])
-    return world
-
-
-@pytest.fixture
-def as_user(client, english):
-    def _login(user):
-        client.force_login(user)
-        return client
-
-    return _login
-
-
 def url(name: str, *args) -> str:
     return reverse(f"communities:{name}", args=args)
 

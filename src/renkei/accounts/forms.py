@@ -123,7 +123,7 @@ class OrganisationForm(forms.Form):
     name = forms.CharField(label=_("Name"), max_length=200)
     kind = forms.ChoiceField(label=_("Kind"), choices=OrganisationKind.choices)
     sector = forms.ChoiceField(label=_("Sector"), required=False,
-                               choices=[("", "—")] + list(Sector.choices))
+                               choices=[("", "—"), *Sector.choices])
     supervising_ministry = forms.ModelChoiceField(
         label=_("Supervising ministry"), required=False,
         queryset=Organisation.objects.filter(kind=OrganisationKind.MINISTRY),

@@ -141,7 +141,9 @@ class Topic(models.Model):
     community = models.ForeignKey(Community, on_delete=models.PROTECT, related_name="topics")
     title = models.CharField(_("title"), max_length=200)
     tag = models.CharField(_("tag"), max_length=10, choices=TopicTag.choices, blank=True)
-    kind = models.CharField(_("kind of information"), max_length=20, choices=InformationKind.choices)
+    kind = models.CharField(
+        _("kind of information"), max_length=20, choices=InformationKind.choices
+    )
     reader_level = models.CharField(
         _("reader level"), max_length=10, choices=ReaderLevel.choices, default=ReaderLevel.GENERAL
     )

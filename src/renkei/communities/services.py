@@ -281,6 +281,21 @@ def _check_audience(community, audience_mode, organisations, users, tlp) -> None
         )
 
 
+def _clean_topic_input(
+    community, *, title, tag, kind, reader_level, tlp, body, audience_mode,
+    audience_organisations, audience_users, attachments,
+):
+    """Everything a new or edited topic must satisfy, checked before anything is written."""
+    fields = _clean_topic_fields(title=title, tag=tag, kind=kind, reader_level=reader_level,
+                                 tlp=tlp)
+    body = _clean_body(body)
+    organisations = list(audience_organisations)
+    users = list(audience_users)
+    _check_audience(community, audience_mode, organisations, users, fields["tlp"])
+    files = _check_files(attachments)
+    return fields, body, organisations, users, files
+
+
 def post_topic(
     *, actor: User, community: Community, title: str, body: str = "", kind: str,
     tag: str = "", reader_level: str = ReaderLevel.GENERAL, tlp: str = TLP.GREEN,
@@ -289,15 +304,13 @@ def post_topic(
 ) -> Topic:
     if not permissions.can_post(actor, community):
         raise ServiceError(_("You may not post in this community."))
-    fields = _clean_topic_fields(title=title, tag=tag, kind=kind, reader_level=reader_level,
-                                 tlp=tlp)
-    body = _clean_body(body)
-    organisations = list(audience_organisations)
-    users = list(audience_users)
-    _check_audience(community, audience_mode, organisations, users, fields["tlp"])
     if pinned and not permissions.can_pin(actor, community):
         raise ServiceError(_("Only the managers of this community may mark must-see topics."))
-    files = _check_files(attachments)
+    fields, body, organisations, users, files = _clean_topic_input(
+        community, title=title, tag=tag, kind=kind, reader_level=reader_level, tlp=tlp,
+        body=body, audience_mode=audience_mode, audience_organisations=audience_organisations,
+        audience_users=audience_users, attachments=attachments,
+    )
     now = now or timezone.now()
     with _files_removed_on_failure() as stored, transaction.atomic():
         topic = Topic.objects.create(
@@ -327,7 +340,9 @@ def _set_audience(topic, audience_mode, organisations, users) -> None:
     TopicAudienceOrganisation.objects.bulk_create(
         TopicAudienceOrganisation(topic=topic, organisation=o) for o in set(organisations)
     )
-    TopicAudienceUser.objects.bulk_create(TopicAudienceUser(topic=topic, user=u) for u in set(users))
+    TopicAudienceUser.objects.bulk_create(
+        TopicAudienceUser(topic=topic, user=u) for u in set(users)
+    )
 
 
 def _check_files(attachments) -> list[tuple[object, dict]]:
@@ -370,13 +385,11 @@ def edit_topic(
 ) -> Topic:
     if not permissions.can_edit_topic(actor, topic):
         raise ServiceError(_("You may not edit this topic."))
-    fields = _clean_topic_fields(title=title, tag=tag, kind=kind, reader_level=reader_level,
-                                 tlp=tlp)
-    body = _clean_body(body)
-    organisations = list(audience_organisations)
-    users = list(audience_users)
-    _check_audience(topic.community, audience_mode, organisations, users, fields["tlp"])
-    files = _check_files(attachments)
+    fields, body, organisations, users, files = _clean_topic_input(
+        topic.community, title=title, tag=tag, kind=kind, reader_level=reader_level, tlp=tlp,
+        body=body, audience_mode=audience_mode, audience_organisations=audience_organisations,
+        audience_users=audience_users, attachments=attachments,
+    )
     with _files_removed_on_failure() as stored, transaction.atomic():
         locked = Topic.objects.select_for_update().get(pk=topic.pk)
         TopicRevision.objects.create(

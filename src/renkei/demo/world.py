@@ -292,7 +292,7 @@ def _pad(text: str, width: int) -> str:
 def _table(rows: list[list[str]], out) -> None:
     widths = [max(_width(row[i]) for row in rows) for i in range(len(rows[0]))]
     for n, row in enumerate(rows):
-        cells = [_pad(cell, w) for cell, w in zip(row[:-1], widths)] + [row[-1]]
+        cells = [_pad(cell, w) for cell, w in zip(row[:-1], widths, strict=False)] + [row[-1]]
         print("  " + "  ".join(cells).rstrip(), file=out)
         if n == 0:
             print("  " + "  ".join("-" * w for w in widths), file=out)

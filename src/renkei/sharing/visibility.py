@@ -54,8 +54,12 @@ def readable_communities(user, environment_id: int = LIVE_ENVIRONMENT_ID) -> Que
 
 
 def readable_topics(user, environment_id: int = LIVE_ENVIRONMENT_ID) -> QuerySet:
-    from renkei.communities.models import CommunityKind, Topic, TopicAudienceOrganisation
-    from renkei.communities.models import TopicAudienceUser
+    from renkei.communities.models import (
+        CommunityKind,
+        Topic,
+        TopicAudienceOrganisation,
+        TopicAudienceUser,
+    )
 
     if _anonymous(user):
         return Topic.objects.none()
@@ -89,7 +93,6 @@ def access_community(user, community_id, environment_id: int = LIVE_ENVIRONMENT_
 
 def access_topic(user, public_id: str, environment_id: int = LIVE_ENVIRONMENT_ID):
     """The topic if the user may read it; otherwise 404, the same as for a missing one."""
-    from renkei.communities.models import Topic
 
     topic = (
         readable_topics(user, environment_id)

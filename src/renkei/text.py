@@ -8,7 +8,8 @@ _markdown = MarkdownIt("commonmark", {"html": False, "linkify": False, "breaks":
 ).enable("strikethrough")
 
 ALLOWED_TAGS = {
-    "a", "p", "br", "strong", "em", "del", "code", "pre", "blockquote", "ul", "ol", "li",
+    # markdown-it writes ~~struck~~ as <s>, not <del>.
+    "a", "p", "br", "strong", "em", "s", "del", "code", "pre", "blockquote", "ul", "ol", "li",
     "h1", "h2", "h3", "h4", "h5", "h6", "hr", "table", "thead", "tbody", "tr", "th", "td",
 }
 

@@ -87,5 +87,6 @@ def check_upload(upload) -> dict:
 
 def _looks_like_html(head: bytes) -> bool:
     # A .txt that is really a web page would run script if a browser ever rendered it.
-    start = head.lstrip()[:200].lower()
+    # A byte-order mark first must not hide the page behind it.
+    start = head.removeprefix(b"\xef\xbb\xbf").lstrip()[:200].lower()
     return start.startswith((b"<!doctype html", b"<html", b"<script", b"<svg"))

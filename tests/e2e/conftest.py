@@ -53,14 +53,17 @@ def pytest_runtest_teardown(item, nextitem):
     does not ask for serialized rollback would otherwise find no live environment.
     """
     yield
-    if not getattr(item, "_renkei_used_database", False):
+    # After the session's last test the test database is gone: nothing to put back, and the
+    # connection would point at the real database.
+    if nextitem is None or not getattr(item, "_renkei_used_database", False):
         return
     from django.apps import apps
+    from django.db import connection
     from pytest_django.plugin import blocking_manager_key
 
     live = importlib.import_module("renkei.sharing.migrations.0002_live_environment")
-    with item.config.stash[blocking_manager_key].unblock():
-        live.create_live_environment(apps, None)
+    with item.config.stash[blocking_manager_key].unblock(), connection.schema_editor() as editor:
+        live.create_live_environment(apps, editor)
 
 
 @pytest.fixture(autouse=True)
@@ -77,6 +80,7 @@ def browser():
     connection (asgiref locals follow the running loop), and serialized rollback then
     restored nothing; starting chromium costs about a second.
     """
+    from django.db import connections
     from playwright.sync_api import sync_playwright
 
     # Playwright's sync API runs an event loop in this thread; Django would otherwise refuse
@@ -90,6 +94,9 @@ def browser():
             )
             yield instance
             instance.close()
+            # While the loop ran, the test's own queries went through connections of their
+            # own; close them here, in that context, or PostgreSQL keeps the test database busy.
+            connections.close_all()
     finally:
         if previous is None:
             os.environ.pop("DJANGO_ALLOW_ASYNC_UNSAFE", None)

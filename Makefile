@@ -11,14 +11,17 @@ PG_HOST ?= 127.0.0.1
 PG_PORT ?= 5432
 TEST_PG_URL ?= postgres://postgres@$(PG_HOST):$(PG_PORT)/renkei
 PYTEST_ARGS ?=
+# Translations: the .mo files are built from the .po files when gettext is there.
+PO_FILES := $(wildcard src/renkei/locale/*/LC_MESSAGES/*.po)
+MO_FILES := $(PO_FILES:.po=.mo)
 PG_ANSWERS = $(BIN)/python -c "import psycopg; psycopg.connect(host='$(PG_HOST)', port=$(PG_PORT), user='postgres', dbname='postgres', connect_timeout=3).close()" 2>/dev/null
 
 .PHONY: start test test-sqlite test-postgres install lint clean
 
-start: $(STAMP)
+start: install
 	$(BIN)/renkei start
 
-install: $(STAMP)
+install: $(STAMP) $(MO_FILES)
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -27,8 +30,13 @@ $(STAMP): pyproject.toml | $(BIN)/python
 	$(BIN)/python -m pip install --quiet --disable-pip-version-check -e '.[test]'
 	touch $(STAMP)
 
+%.mo: %.po
+	@if command -v msgfmt >/dev/null; then msgfmt --check-format -o $@ $<; \
+	elif [ -f $@ ]; then echo "renkei: msgfmt not found; using the existing $@"; \
+	else echo "renkei: msgfmt is needed to build $@ (apt-get install gettext)" >&2; exit 1; fi
+
 # Both runs always happen; the target fails if either failed.
-test: $(STAMP)
+test: install
 	@status=0; \
 	$(MAKE) --no-print-directory test-sqlite || status=1; \
 	if $(PG_ANSWERS); then \
@@ -38,11 +46,11 @@ test: $(STAMP)
 	fi; \
 	exit $$status
 
-test-sqlite: $(STAMP)
+test-sqlite: install
 	@echo "=== renkei test suite on SQLite ==="
 	env -u DATABASE_URL $(BIN)/pytest $(PYTEST_ARGS)
 
-test-postgres: $(STAMP)
+test-postgres: install
 	@echo "=== renkei test suite on PostgreSQL ($(TEST_PG_URL)) ==="
 	DATABASE_URL=$(TEST_PG_URL) $(BIN)/pytest $(PYTEST_ARGS)
 

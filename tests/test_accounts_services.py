@@ -259,7 +259,9 @@ def test_the_token_of_a_deactivated_person_or_organisation_is_refused(world, cli
 
 def test_refusals_are_in_japanese_by_default(world, client):
     response = me(client, "Bearer rk_garbage", language="ja")
-    assert response.status_code == 401 and response.json()["error"].strip()
+    error = response.json()["error"]
+    assert response.status_code == 401 and error != "The API token is not valid."
+    assert any(ord(ch) > 0x3000 for ch in error), error  # kana or kanji
 
 
 def test_tokens_are_valid_for_1_to_3650_days(world):

@@ -302,4 +302,5 @@ def test_messages_come_in_japanese_by_default_and_in_english_on_request(world, p
     with pytest.raises(ServiceError) as default:
         post(world.alice, world.general, "t")
     (message,) = default.value.messages
-    assert message.strip()
+    assert message.strip() and message != english.value.messages[0]
+    assert any(ord(ch) > 0x3000 for ch in message), message  # kana or kanji

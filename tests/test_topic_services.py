@@ -304,3 +304,37 @@ def test_messages_come_in_japanese_by_default_and_in_english_on_request(world, p
     (message,) = default.value.messages
     assert message.strip() and message != english.value.messages[0]
     assert any(ord(ch) > 0x3000 for ch in message), message  # kana or kanji
+
+
+# --- forged requests at the service level --------------------------------------------------
+
+def test_reshare_never_crosses_into_an_exercise(world, post):
+    from renkei.sharing.models import Environment
+
+    exercise = Environment.objects.create(name="演習", kind=Environment.Kind.EXERCISE)
+    drill = services.create_community(actor=None, name="演習（一般）", kind="broadcast",
+                                      owner=world.centre, environment_id=exercise.id)
+    topic = post(world.commander, world.general, "t")
+    message = refused(services.reshare_topic, actor=world.commander, topic=topic,
+                      community=drill)
+    assert message == "Topics cannot cross between live and exercise environments."
+
+
+def test_only_the_author_their_admin_or_a_manager_edits(world, post):
+    topic = post(world.alice2, world.isac, "初版")
+    for outsider in (world.beta_admin, world.bob, world.charlie):
+        assert refused(services.edit_topic, actor=outsider, topic=topic, title="乗っ取り",
+                       body="", kind="advisory") == "You may not edit this topic."
+    edited = services.edit_topic(actor=world.alice, topic=topic, title="管理者が修正", body="",
+                                 kind="advisory")
+    assert edited.title == "管理者が修正"
+
+
+def test_only_managers_pin_and_unpin(world, post):
+    topic = post(world.alice, world.isac, "t")
+    assert "must-see" in refused(services.set_pinned, actor=world.bob, topic=topic, pinned=True)
+    topic.refresh_from_db()
+    assert not topic.is_pinned
+    services.set_pinned(actor=world.alice, topic=topic, pinned=True)
+    topic.refresh_from_db()
+    assert topic.is_pinned

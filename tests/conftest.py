@@ -8,6 +8,7 @@ from types import SimpleNamespace
 
 import pyotp
 import pytest
+from django.utils import translation
 
 from renkei.accounts.models import OrganisationKind
 from renkei.accounts.services import create_organisation, create_user, set_totp_secret
@@ -20,6 +21,16 @@ PASSWORD = "tsukuba-kasumi-2020"
 @pytest.fixture(autouse=True)
 def _media_in_tmp(settings, tmp_path):
     settings.MEDIA_ROOT = tmp_path / "media"
+
+
+@pytest.fixture(autouse=True)
+def _default_language():
+    # The middleware activates the signed-in person's language for the thread and nothing turns
+    # it off between tests; each test starts in the default language (Japanese), as a request
+    # without a preference would.
+    translation.deactivate()
+    yield
+    translation.deactivate()
 
 
 @pytest.fixture(autouse=True)

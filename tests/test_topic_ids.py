@@ -104,7 +104,7 @@ def test_concurrent_posts_get_unique_consecutive_numbers(database_like_productio
                                         title=f"同時投稿 {i}", kind="advisory", now=when)
             with lock:
                 ids.append(topic.public_id)
-        except BaseException as exc:  # noqa: BLE001 - reported below
+        except BaseException as exc:
             with lock:
                 errors.append(exc)
         finally:

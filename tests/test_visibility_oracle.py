@@ -285,6 +285,10 @@ class Built:
 ATTACHMENT_CONTENTS = (b"observed indicators\n", b"note")
 
 
+def community_name(c: int, kind: str) -> str:
+    return f"qzc{c:03d}x-{kind}"
+
+
 def title_of(t: int) -> str:
     # Distinctive and no substring of another, so a page body can be searched for it.
     return f"qzt{t:03d}x"
@@ -311,7 +315,7 @@ def build(spec: WorldSpec) -> Built:
             communities.append(Community.objects.get(notified_organisation=orgs[c.notified]))
             continue
         communities.append(community_services.create_community(
-            actor=None, name=f"c{i}-{c.kind}", kind=c.kind, owner=orgs[c.owner],
+            actor=None, name=community_name(i, c.kind), kind=c.kind, owner=orgs[c.owner],
             environment_id=envs[c.env]))
     for m in spec.memberships:
         # Random states (requested, invited, active) straight into the table: the services
@@ -516,6 +520,15 @@ def _check_pages(spec: WorldSpec, built: Built, u: int) -> None:
             assert title not in body and pid not in body, f"home shows {pid} to {who}"
         elif len(want_topics) <= HOME_TOPICS:
             assert title in body, f"home hides {pid} from {who}"
+    _assert_no_foreign_communities(spec, built, u, body, f"home for {who}")
+
+    listing = client.get(reverse("communities:list"))
+    assert listing.status_code == (200 if signed_in else 302), f"community list for {who}"
+    body = listing.content.decode()
+    for pid, title in titles.items():
+        if pid not in want_topics:
+            assert title not in body, f"the community list shows {pid} to {who}"
+    _assert_no_foreign_communities(spec, built, u, body, f"community list for {who}")
 
     with_topics = {spec.topics[t].community for t in built.topic_ids}
     for c, community in enumerate(built.communities):
@@ -544,6 +557,19 @@ def _check_pages(spec: WorldSpec, built: Built, u: int) -> None:
                 # Read through the test client's wrapper, which also closes the file without
                 # closing the database connection of the test's transaction.
                 assert b"".join(response.streaming_content) in ATTACHMENT_CONTENTS
+
+
+def _assert_no_foreign_communities(spec, built, u: int, body: str, what: str) -> None:
+    """Exercise communities never show on live pages; nor do other organisations' notification
+    channels, except to the centre."""
+    user = spec.users[u]
+    for c, community in enumerate(spec.communities):
+        if community.env == EXERCISE:
+            assert community_name(c, community.kind) not in body, f"{what}: exercise {c}"
+        elif community.kind == NOTIFICATION and community.notified != user.org and (
+                spec.orgs[user.org].kind != CENTRE or not user.active
+                or not spec.orgs[user.org].active):
+            assert built.communities[c].name not in body, f"{what}: channel of {community}"
 
 
 def _assert_status(response, readable: bool, signed_in: bool, what: str) -> None:

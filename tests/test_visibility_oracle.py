@@ -406,7 +406,7 @@ def expected_for(spec: WorldSpec, built: Built, u: int, env: str) -> tuple[set[i
 
 @pytest.mark.django_db
 def test_service_read_paths_match_the_oracle():
-    @settings(max_examples=50, **HYPOTHESIS)
+    @settings(max_examples=40, **HYPOTHESIS)
     @given(spec=worlds())
     def check(spec: WorldSpec) -> None:
         with transaction.atomic():
@@ -488,7 +488,7 @@ def test_pages_match_the_oracle():
     if missing:
         pytest.skip(missing)
 
-    @settings(max_examples=20, **HYPOTHESIS)
+    @settings(max_examples=15, **HYPOTHESIS)
     @given(spec=worlds())
     def check(spec: WorldSpec) -> None:
         with transaction.atomic():

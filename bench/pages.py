@@ -29,7 +29,14 @@ from urllib.parse import urlencode
 
 BENCH_DIR = Path(__file__).resolve().parent
 sys.path.insert(0, str(BENCH_DIR))
-from generate_world import DEFAULT_URLS, REPO, TMP_DIR, bench_env, summary_path, vendor_of
+from generate_world import (  # noqa: E402 - a script beside its sibling
+    DEFAULT_URLS,
+    REPO,
+    TMP_DIR,
+    bench_env,
+    summary_path,
+    vendor_of,
+)
 
 RESULTS = BENCH_DIR / "results"
 TARGET_P95_MS = 50.0
@@ -38,9 +45,12 @@ TARGET_P95_MS = 50.0
 # --- the server ------------------------------------------------------------------------------
 
 def start_server(database_url: str, port: int, workers: int, log_path: Path) -> subprocess.Popen:
-    log = open(log_path, "w")  # noqa: SIM115 - lives as long as the server
+    log = open(log_path, "w")
     env = bench_env(database_url)
     env["RENKEI_THREADS"] = "1"  # sync-style workers: one request per worker at a time
+    # Keep each worker's database connection for the whole run, so the backends whose CPU time
+    # is counted stay the same processes (the default recycles them every minute).
+    env["RENKEI_DB_CONN_MAX_AGE"] = "3600"
     server = subprocess.Popen(
         [str(REPO / ".venv" / "bin" / "renkei"), "serve", "--port", str(port),
          "--workers", str(workers)],
@@ -181,6 +191,45 @@ def page_paths(page: str, plan: dict, i: int) -> str:
 
 # --- timing ----------------------------------------------------------------------------------
 
+TICK = os.sysconf("SC_CLK_TCK")
+
+
+def children_of(pid: int) -> list[int]:
+    found = []
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        if int(fields[1]) == pid:
+            found.append(int(stat.parent.name))
+    return found
+
+
+def cpu_seconds(pids: list[int]) -> float:
+    """User plus system CPU time of these processes: what the server spent, whatever the load."""
+    total = 0
+    for pid in pids:
+        try:
+            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        total += int(fields[11]) + int(fields[12])
+    return total / TICK
+
+
+def server_pids(server_pid: int, vendor: str) -> list[int]:
+    """The gunicorn workers and, on PostgreSQL, the backends serving this database."""
+    pids = children_of(server_pid)
+    if vendor == "postgresql":
+        from django.db import connection
+
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT pid FROM pg_stat_activity WHERE datname = current_database() "
+                           "AND pid <> pg_backend_pid()")
+            pids += [row[0] for row in cursor.fetchall()]
+    return pids
+
 def summarise(samples: list[float]) -> dict:
     ms = sorted(s * 1000 for s in samples)
     q = statistics.quantiles(ms, n=100, method="inclusive") if len(ms) > 1 else ms * 99
@@ -188,11 +237,15 @@ def summarise(samples: list[float]) -> dict:
             "mean_ms": round(statistics.fmean(ms), 1), "max_ms": round(ms[-1], 1)}
 
 
-def measure(port: int, paths_and_cookies, n: int, warmup: int, budget_s: float) -> dict:
+def measure(port: int, paths_and_cookies, n: int, warmup: int, budget_s: float,
+            pids=list) -> dict:
     """One client, one request at a time, keep-alive like a browser."""
     conn = http.client.HTTPConnection("127.0.0.1", port, timeout=120)
     samples, sizes, started = [], [], time.monotonic()
     for i in range(warmup + n):
+        if i == warmup:
+            watched = pids()  # after the warm-up every worker holds its database connection
+            cpu_start = cpu_seconds(watched)
         path, cookies = paths_and_cookies(i)
         t0 = time.perf_counter()
         try:
@@ -212,6 +265,10 @@ def measure(port: int, paths_and_cookies, n: int, warmup: int, budget_s: float) 
     conn.close()
     result = summarise(samples)
     result["bytes"] = round(statistics.fmean(sizes))
+    # A process that ended meanwhile took its CPU time with it: then there is no figure.
+    same = sorted(watched) == sorted(pids())
+    cpu = (cpu_seconds(watched) - cpu_start) * 1000 / len(samples)
+    result["server_cpu_ms"] = round(cpu, 1) if same else None
     return result
 
 
@@ -237,7 +294,7 @@ def inspect_page(user, path: str, vendor: str, runs: int = 5) -> dict:
             sqls = [q["sql"] for q in captured.captured_queries]
             per_query = [[t] for t in times]
         elif len(times) == len(per_query):
-            for bucket, t in zip(per_query, times):
+            for bucket, t in zip(per_query, times, strict=True):
                 bucket.append(t)
     medians = [statistics.median(b) for b in per_query]
     order = sorted(range(len(medians)), key=lambda i: -medians[i])
@@ -278,7 +335,13 @@ def machine(vendor: str) -> dict:
             db_version = f"SQLite {cursor.fetchone()[0]}"
     import gunicorn
 
-    return {"cpu": cpu, "cores": os.cpu_count(), "memory_gb": round(mem_kb / 1024 ** 2, 1),
+    def git(*args: str) -> str:
+        return subprocess.run(["git", *args], cwd=REPO, capture_output=True, text=True).stdout
+
+    # Other people edit the pages while this runs: say which code was measured.
+    dirty = [line[3:] for line in git("status", "--porcelain", "src").splitlines()]
+    return {"commit": git("rev-parse", "--short", "HEAD").strip(), "uncommitted_src": dirty,
+            "cpu": cpu, "cores": os.cpu_count(), "memory_gb": round(mem_kb / 1024 ** 2, 1),
             "python": platform.python_version(), "django": django.get_version(),
             "gunicorn": gunicorn.__version__, "database": db_version,
             "sqlite_library": sqlite3.sqlite_version, "kernel": platform.release(),
@@ -288,13 +351,14 @@ def machine(vendor: str) -> dict:
 # --- the report --------------------------------------------------------------------------------
 
 def write_report(result: dict, vendor: str) -> Path:
-    day = result["date"][:10]
+    day = result["date"][:10] + (f"-{result['label']}" if result["label"] else "")
     RESULTS.mkdir(parents=True, exist_ok=True)
     json_path = RESULTS / f"pages-{vendor}-{day}.json"
     json_path.write_text(json.dumps(result, ensure_ascii=False, indent=1))
     m, w = result["machine"], result["world"]
     lines = [
-        f"# Page timings on {m['database']} — {result['date']}",
+        f"# Page timings on {m['database']} — {result['date']}"
+        + (f" — {result['label']}" if result["label"] else ""),
         "",
         (f"Machine: {m['cpu']}, {m['cores']} cores, {m['memory_gb']} GB; Python {m['python']}, "
          f"Django {m['django']}, gunicorn {m['gunicorn']}, {m['database']} "
@@ -302,22 +366,34 @@ def write_report(result: dict, vendor: str) -> Path:
          f"{', '.join(f'{x:.2f}' for x in m['loadavg_start'])}, at end "
          f"{', '.join(f'{x:.2f}' for x in result['loadavg_end'])} (the machine is shared)."),
         "",
+        f"Code: commit {m['commit']}"
+        + (f" plus uncommitted changes in {len(m['uncommitted_src'])} files under src/ "
+           "(other pages were being written at the same time)" if m["uncommitted_src"] else "")
+        + ".",
+        "",
         (f"World: scale {w['scale']} generated in {w['timings']['total_s']} s "
          f"({w['generated_at']}); rows: "
          + ", ".join(f"{k.split('_', 1)[1]} {v:,}" for k, v in w["rows"].items()) + "."),
         "",
-        (f"Server: `renkei serve --workers {result['workers']}` (gunicorn, 1 thread per worker); "
+        (f"Server: `renkei serve --workers {result['workers']}` (gunicorn, 1 thread per worker, "
+         "database connections kept for the run); "
          f"one client, one request at a time, keep-alive; {result['warmup']} warm-up requests "
          f"then up to {result['requests']} per row (fewer if a row ran past "
          f"{result['budget_s']} s). Target on PostgreSQL: p95 ≤ {TARGET_P95_MS:.0f} ms."),
         "",
-        "| page | group | n | p50 ms | p95 ms | mean ms | max ms | KiB | target |",
-        "|---|---|---|---|---|---|---|---|---|",
+        "Server CPU ms: CPU time (user + system) the gunicorn workers"
+        + (" and their PostgreSQL backends" if vendor == "postgresql" else "")
+        + " spent per request — what a request costs when the machine is otherwise idle.",
+        "",
+        "| page | group | n | p50 ms | p95 ms | mean ms | max ms | server CPU ms | KiB "
+        "| p95 ≤ 50 ms |",
+        "|---|---|---|---|---|---|---|---|---|---|",
     ]
     for row in result["rows"]:
         met = "met" if row["p95_ms"] <= TARGET_P95_MS else "missed"
         lines.append(f"| {row['page']} | {row['group']} | {row['n']} | {row['p50_ms']} | "
                      f"{row['p95_ms']} | {row['mean_ms']} | {row['max_ms']} | "
+                     f"{'—' if row['server_cpu_ms'] is None else row['server_cpu_ms']} | "
                      f"{row['bytes'] / 1024:.0f} | {met if row['page'] != 'healthz' else '—'} |")
     lines += ["", "Who was signed in (rotating over these people per row):", ""]
     for group, plans in result["plans"].items():
@@ -357,6 +433,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--budget", type=float, default=150.0, help="seconds per row at most")
     parser.add_argument("--port", type=int, default=8765)
     parser.add_argument("--workers", type=int, default=2)
+    parser.add_argument("--label", default="",
+                        help="added to the result file names and title, e.g. a variant tried")
     args = parser.parse_args(argv)
     database_url = args.database_url or DEFAULT_URLS[args.db]
     vendor = vendor_of(database_url)
@@ -374,11 +452,18 @@ def main(argv: list[str] | None = None) -> int:
     server = start_server(database_url, args.port, args.workers,
                           TMP_DIR / f"server-{vendor}.log")
     rows = []
+
+    def pids():
+        return server_pids(server.pid, vendor)
+
+    def healthz(_i):
+        return "/healthz", None
+
     try:
         cookies = {group: [login(args.port, plan["email"], world["password"]) for plan in ps]
                    for group, ps in plans.items()}
         rows.append({"page": "healthz", "group": "—", **measure(
-            args.port, lambda i: ("/healthz", None), args.requests, args.warmup, args.budget)})
+            args.port, healthz, args.requests, args.warmup, args.budget, pids)})
         for page in ("home", "community", "topic"):
             for group, ps in plans.items():
                 def target(i, ps=ps, group=group, page=page):
@@ -386,11 +471,12 @@ def main(argv: list[str] | None = None) -> int:
                     return page_paths(page, ps[k], i // len(ps)), cookies[group][k]
 
                 row = {"page": page, "group": group,
-                       **measure(args.port, target, args.requests, args.warmup, args.budget)}
+                       **measure(args.port, target, args.requests, args.warmup, args.budget,
+                                  pids)}
                 print(row, flush=True)
                 rows.append(row)
         rows.append({"page": "healthz", "group": "— (again)", **measure(
-            args.port, lambda i: ("/healthz", None), args.requests, args.warmup, args.budget)})
+            args.port, healthz, args.requests, args.warmup, args.budget, pids)})
     finally:
         server.terminate()
         server.wait(timeout=30)
@@ -401,7 +487,8 @@ def main(argv: list[str] | None = None) -> int:
             user = User.objects.get(pk=ps[0]["user_id"])
             inspect.append({"page": page, "group": group,
                             **inspect_page(user, page_paths(page, ps[0], 0), vendor)})
-    result = {"date": datetime.now(UTC).isoformat(timespec="seconds"), "machine": info,
+    result = {"date": datetime.now(UTC).isoformat(timespec="seconds"), "label": args.label,
+              "machine": info,
               "loadavg_end": os.getloadavg(), "world": {k: world[k] for k in (
                   "scale", "generated_at", "timings", "rows")},
               "workers": args.workers, "requests": args.requests, "warmup": args.warmup,

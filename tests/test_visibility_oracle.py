@@ -98,6 +98,8 @@ class CommunitySpec:
     env: str
     owner: int
     notified: int | None = None
+    # Archived communities stay readable; nobody posts in them any more.
+    archived: bool = False
 
 
 @dataclass(frozen=True)
@@ -174,6 +176,8 @@ class Oracle:
 
     def may_post(self, u: int, c: int) -> bool:
         community = self.w.communities[c]
+        if community.archived:
+            return False
         if community.kind in {BROADCAST, MANUAL, NOTIFICATION}:
             return self._centre_org(self.w.users[u].org)
         if community.kind == CONSULTATION:
@@ -224,7 +228,7 @@ def worlds(draw) -> WorldSpec:
     any_org = st.sampled_from(range(len(orgs)))
     communities = [CommunitySpec(BROADCAST, LIVE, 0), CommunitySpec(MANUAL, LIVE, 0),
                    CommunitySpec(CONSULTATION, LIVE, 0)]
-    communities += [CommunitySpec(kind, LIVE, draw(any_org))
+    communities += [CommunitySpec(kind, LIVE, draw(any_org), archived=draw(RARELY))
                     for kind in draw(st.lists(st.sampled_from([OPEN, CLOSED]), min_size=1,
                                               max_size=3))]
     communities += [CommunitySpec(kind, EXERCISE, draw(any_org))
@@ -317,6 +321,10 @@ def build(spec: WorldSpec) -> Built:
         communities.append(community_services.create_community(
             actor=None, name=community_name(i, c.kind), kind=c.kind, owner=orgs[c.owner],
             environment_id=envs[c.env]))
+    for i, c in enumerate(spec.communities):
+        if c.archived:
+            communities[i].is_archived = True
+            communities[i].save(update_fields=["is_archived"])
     for m in spec.memberships:
         # Random states (requested, invited, active) straight into the table: the services
         # would need a different actor for each, and the rule only looks at the state.

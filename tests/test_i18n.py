@@ -269,3 +269,23 @@ def test_home_page_is_english_for_a_person_who_chose_english(client, world, post
         assert text in html, text
     for text in HOME_JA[:5]:
         assert text not in html, text
+
+
+def test_missing_and_forbidden_pages_answer_alike_in_japanese(client, world, post):
+    secret = post(world.alice, world.isac, "ISAC だけの情報")
+    client.force_login(world.charlie)  # outside the ISAC
+    for public_id in (secret.public_id, "20000101-999999"):
+        response = client.get(reverse("communities:topic", args=[public_id]))
+        html = response.content.decode()
+        assert response.status_code == 404
+        assert "ページが見つかりません" in html and "Page not found" not in html
+        assert "ISAC だけの情報" not in html
+
+
+def test_the_server_error_page_follows_the_language():
+    from django.template.loader import render_to_string
+
+    with translation.override("ja"):
+        assert "サーバーエラー" in render_to_string("500.html")
+    with translation.override("en"):
+        assert "Server error" in render_to_string("500.html")

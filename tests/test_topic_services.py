@@ -338,3 +338,13 @@ def test_only_managers_pin_and_unpin(world, post):
     services.set_pinned(actor=world.alice, topic=topic, pinned=True)
     topic.refresh_from_db()
     assert topic.is_pinned
+
+
+def test_a_red_row_without_named_recipients_reaches_no_member(world, post):
+    from renkei.communities.models import Topic
+    from renkei.sharing.visibility import readable_topics
+
+    topic = post(world.alice, world.isac, "赤", tlp="amber")
+    Topic.objects.filter(pk=topic.pk).update(tlp="red")  # a state no service can create
+    assert not readable_topics(world.bob).filter(pk=topic.pk).exists()
+    assert not readable_topics(world.alice2).filter(pk=topic.pk).exists()

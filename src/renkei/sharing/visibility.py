@@ -21,7 +21,7 @@ their recipients, so RED stays with them, the centre included.
 from django.db.models import Exists, OuterRef, Q, QuerySet
 from django.http import Http404
 
-from renkei.sharing.models import CONFINED_TLP, LIVE_ENVIRONMENT_ID, AudienceMode
+from renkei.sharing.models import CONFINED_TLP, LIVE_ENVIRONMENT_ID, TLP, AudienceMode
 
 
 def _anonymous(user) -> bool:
@@ -66,7 +66,9 @@ def readable_topics(user, environment_id: int = LIVE_ENVIRONMENT_ID) -> QuerySet
     organisation_id = user.organisation_id
     community_ids = readable_communities(user, environment_id).values("id")
 
-    whole_community = Q(audience_mode=AudienceMode.MEMBERS)
+    # RED always names its recipients (the services refuse anything else); the rule holds
+    # even if a row somehow says otherwise.
+    whole_community = Q(audience_mode=AudienceMode.MEMBERS) & ~Q(tlp=TLP.RED)
     if not user.organisation.is_centre:
         whole_community &= ~Q(community__kind=CommunityKind.CONSULTATION) | Q(
             author_organisation_id=organisation_id

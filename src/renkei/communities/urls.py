@@ -1,6 +1,6 @@
 from django.urls import path
 
-from renkei.communities import views
+from renkei.communities import export_views, views
 
 app_name = "communities"
 
@@ -17,6 +17,8 @@ urlpatterns = [
     path("communities/<int:community_id>/members/<int:membership_id>/remove/",
          views.member_remove, name="member_remove"),
     path("communities/<int:community_id>/topics/new/", views.topic_create, name="topic_create"),
+    path("topics/export.csv", export_views.export_csv, name="export_csv"),
+    path("topics/export.xlsx", export_views.export_xlsx, name="export_xlsx"),
     path("topics/<str:public_id>/", views.topic_detail, name="topic"),
     path("topics/<str:public_id>/edit/", views.topic_edit, name="topic_edit"),
     path("topics/<str:public_id>/history/", views.topic_history, name="topic_history"),

@@ -41,6 +41,7 @@ INSTALLED_APPS = [
     "renkei.accounts",
     "renkei.sharing",
     "renkei.communities",
+    "renkei.jobs",
 ]
 
 MIDDLEWARE = [
@@ -167,6 +168,12 @@ TRUSTED_PROXY_HOPS = env_int("RENKEI_TRUSTED_PROXY_HOPS", 0)
 LOGIN_FAILURE_WINDOW_SECONDS = env_int("RENKEI_LOGIN_FAILURE_WINDOW", 900)
 TOTP_ISSUER = env_str("RENKEI_TOTP_ISSUER", "renkei")
 API_TOKEN_DEFAULT_DAYS = env_int("RENKEI_API_TOKEN_DAYS", 365)
+
+# Background jobs (renkei/jobs): how long a running job may go silent before another worker
+# takes it over, the first retry delay (doubling each time), and the idle poll.
+JOB_LEASE_SECONDS = env_int("RENKEI_JOB_LEASE_SECONDS", 600)
+JOB_RETRY_BASE_SECONDS = env_int("RENKEI_JOB_RETRY_SECONDS", 30)
+JOB_POLL_SECONDS = env_int("RENKEI_JOB_POLL_SECONDS", 2)
 
 LOGGING = {
     "version": 1,

@@ -4,6 +4,8 @@ from django.urls import include, path
 from django.views.decorators.http import require_POST
 from django.views.i18n import set_language as django_set_language
 
+from renkei.api.main import api
+
 
 def healthz(request):
     try:
@@ -29,7 +31,7 @@ def set_language(request):
 urlpatterns = [
     path("healthz", healthz, name="healthz"),
     path("i18n/setlang/", set_language, name="set_language"),
-    path("api/v1/", include("renkei.accounts.api_urls")),
+    path("api/v1/", api.urls),
     path("accounts/", include("renkei.accounts.urls")),
     path("", include("renkei.communities.urls")),
 ]

@@ -410,6 +410,23 @@ def edit_topic(
     return locked
 
 
+def attach_files(*, actor: User, topic: Topic, attachments) -> list[Attachment]:
+    """Add files to an existing topic (the API's upload); whoever may edit the topic may."""
+    if not permissions.can_edit_topic(actor, topic):
+        raise ServiceError(_("You may not add files to this topic."))
+    if topic.community.is_archived:
+        raise ServiceError(_("This community is archived."))
+    files = _check_files(attachments)
+    if not files:
+        raise ServiceError(_("Choose at least one file to attach."))
+    with _files_removed_on_failure() as stored, transaction.atomic():
+        _store_files(topic, None, actor, files, stored)
+        search_index.index_added(  # search: keep the index in step
+            topic.pk, file_names=[meta["original_name"] for _f, meta in files])
+        audit.record(actor, "topic.attach", topic, files=len(files))
+    return list(Attachment.objects.filter(file__in=stored).order_by("id"))
+
+
 def add_comment(*, actor: User, topic: Topic, body: str, attachments=(), now=None) -> Comment:
     """The caller has read the topic through the visibility rule; any reader may comment.
 

@@ -197,7 +197,7 @@ def me(client, header: str | None, language: str = "en"):
     extra = {"HTTP_ACCEPT_LANGUAGE": language}
     if header is not None:
         extra["HTTP_AUTHORIZATION"] = header
-    return client.get(reverse("api-me"), **extra)
+    return client.get(reverse("api:me"), **extra)
 
 
 def test_a_token_is_stored_only_as_its_hash(world):

@@ -421,8 +421,6 @@ def attach_files(*, actor: User, topic: Topic, attachments) -> list[Attachment]:
         raise ServiceError(_("Choose at least one file to attach."))
     with _files_removed_on_failure() as stored, transaction.atomic():
         _store_files(topic, None, actor, files, stored)
-        search_index.index_added(  # search: keep the index in step
-            topic.pk, file_names=[meta["original_name"] for _f, meta in files])
         audit.record(actor, "topic.attach", topic, files=len(files))
     return list(Attachment.objects.filter(file__in=stored).order_by("id"))
 

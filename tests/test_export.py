@@ -6,7 +6,9 @@ from datetime import UTC, datetime
 
 import openpyxl
 import pytest
+from django.db import connection
 from django.http import StreamingHttpResponse
+from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from renkei.accounts.models import AuditEntry
@@ -144,6 +146,23 @@ def test_filters_of_the_search_apply(as_user, world, topics, post):
     assert rows[0][2] == "【重要】"
     ids = ids_of(csv_lines(get_csv(client, community=world.isac.id, confined=1)))
     assert set(ids) == {topics[k].public_id for k in ("isac", "strict", "red")}
+
+
+def test_rows_cost_no_query_each(as_user, world, post):
+    """Titles, names and counts come with the rows: the queries do not grow with the list."""
+    def queries_for_export() -> tuple[int, int]:
+        client = as_user(world.bob)
+        with CaptureQueriesContext(connection) as queries:
+            rows = csv_lines(get_csv(client))[1:]
+        return len(rows), len(queries)
+
+    post(world.alice, world.isac, "one")
+    few_rows, few_queries = queries_for_export()
+    for n in range(12):
+        post(world.alice2 if n % 2 else world.alice, world.isac, f"more {n}")
+    many_rows, many_queries = queries_for_export()
+    assert (few_rows, many_rows) == (1, 13)
+    assert many_queries == few_queries
 
 
 # --- bad input -------------------------------------------------------------------------------

@@ -20,16 +20,71 @@ def cmd_migrate(args) -> int:
 
 
 def cmd_serve(args) -> int:
-    """gunicorn, not Django's development server."""
+    """gunicorn, not Django's development server, and beside it a job worker (mail goes out in
+    the embedded mode too). RENKEI_RUN_WORKER=0 leaves the worker out, for production where
+    `renkei worker` runs as its own service."""
+    from renkei.envconfig import env_bool
+
     bind = f"{args.host}:{args.port}"
     print(f"renkei: serving on http://{bind}/", flush=True)
-    argv = [
+    server = [
         sys.executable, "-m", "gunicorn", "renkei.wsgi:application",
         "--bind", bind, "--workers", str(args.workers), "--threads", str(args.threads),
         "--access-logfile", "-", "--timeout", "120",
     ]
-    os.execv(sys.executable, argv)
-    return 0  # not reached
+    if not env_bool("RENKEI_RUN_WORKER", True):
+        os.execv(sys.executable, server)
+        return 0  # not reached
+    return _supervise(server, [sys.executable, "-m", "renkei.cli", "worker"])
+
+
+def _supervise(server: list[str], worker: list[str]) -> int:
+    """Run the server and the worker; pass SIGTERM/SIGINT on to both; restart a worker that
+    dies (after a pause); stop the worker when the server ends, and end with its exit code."""
+    import signal
+    import subprocess
+    import time
+
+    children = {"server": subprocess.Popen(server), "worker": subprocess.Popen(worker)}
+    stopping = False
+
+    def forward(signum, frame) -> None:
+        nonlocal stopping
+        stopping = True
+        for child in children.values():
+            if child.poll() is None:
+                child.send_signal(signum)
+
+    signal.signal(signal.SIGTERM, forward)
+    signal.signal(signal.SIGINT, forward)
+    restart_at = None
+    while (code := children["server"].poll()) is None:
+        time.sleep(0.5)
+        if stopping or children["worker"].poll() is None:
+            continue
+        if restart_at is None:
+            print("renkei: the job worker stopped; restarting it shortly", file=sys.stderr)
+            restart_at = time.monotonic() + 5
+        elif time.monotonic() >= restart_at:
+            children["worker"], restart_at = subprocess.Popen(worker), None
+    worker_process = children["worker"]
+    if worker_process.poll() is None:
+        worker_process.terminate()
+        try:
+            worker_process.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            worker_process.kill()
+    return code
+
+
+def cmd_worker(args) -> int:
+    """Run background jobs (mail, digests) until stopped; --once: what is due now, then exit."""
+    from renkei.jobs.queue import run_worker
+
+    ran = run_worker(once=args.once)
+    if args.once:
+        print(f"renkei: ran {ran} job(s)")
+    return 0
 
 
 def cmd_demo(args) -> int:
@@ -148,6 +203,9 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("start", help="migrate, load the demo world if empty, print logins, serve")
     add_serve_options(p)
     p.set_defaults(func=cmd_start)
+    p = sub.add_parser("worker", help="run background jobs (mail, digests)")
+    p.add_argument("--once", action="store_true", help="run the jobs due now, then exit")
+    p.set_defaults(func=cmd_worker)
     p = sub.add_parser("migrate", help="create or update the database")
     p.add_argument("--verbosity", type=int, default=1)
     p.set_defaults(func=cmd_migrate)

@@ -42,6 +42,7 @@ INSTALLED_APPS = [
     "renkei.sharing",
     "renkei.communities",
     "renkei.jobs",
+    "renkei.notifications",
 ]
 
 MIDDLEWARE = [
@@ -73,6 +74,7 @@ TEMPLATES = [
                 "django.template.context_processors.i18n",
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
+                "renkei.notifications.context.notifications",
             ],
         },
     }
@@ -174,6 +176,26 @@ API_TOKEN_DEFAULT_DAYS = env_int("RENKEI_API_TOKEN_DAYS", 365)
 JOB_LEASE_SECONDS = env_int("RENKEI_JOB_LEASE_SECONDS", 600)
 JOB_RETRY_BASE_SECONDS = env_int("RENKEI_JOB_RETRY_SECONDS", 30)
 JOB_POLL_SECONDS = env_int("RENKEI_JOB_POLL_SECONDS", 2)
+
+# Mail: EMAIL_URL (smtp://user:pass@host:587?tls=1, smtps://…, console://); unset, mail is
+# written to files in var/mail/ so nothing is lost and an operator can read it.
+from renkei.notifications.mailconfig import email_settings  # noqa: E402
+
+_email = email_settings(env_str("EMAIL_URL", ""), VAR_DIR / "mail")
+EMAIL_BACKEND = _email["EMAIL_BACKEND"]
+EMAIL_FILE_PATH = _email.get("EMAIL_FILE_PATH", "")
+EMAIL_HOST = _email.get("EMAIL_HOST", "localhost")
+EMAIL_PORT = _email.get("EMAIL_PORT", 25)
+EMAIL_HOST_USER = _email.get("EMAIL_HOST_USER", "")
+EMAIL_HOST_PASSWORD = _email.get("EMAIL_HOST_PASSWORD", "")
+EMAIL_USE_TLS = _email.get("EMAIL_USE_TLS", False)
+EMAIL_USE_SSL = _email.get("EMAIL_USE_SSL", False)
+EMAIL_TIMEOUT = env_int("RENKEI_EMAIL_TIMEOUT", 20)
+DEFAULT_FROM_EMAIL = env_str("DEFAULT_FROM_EMAIL", "renkei <renkei@localhost>")
+# Links in mail point here.
+BASE_URL = env_str("RENKEI_BASE_URL", "http://127.0.0.1:8000").rstrip("/")
+# Daily digests go out at this hour, Asia/Tokyo.
+DIGEST_HOUR = env_int("RENKEI_DIGEST_HOUR", 8)
 
 LOGGING = {
     "version": 1,

@@ -33,5 +33,6 @@ urlpatterns = [
     path("i18n/setlang/", set_language, name="set_language"),
     path("api/v1/", api.urls),
     path("accounts/", include("renkei.accounts.urls")),
+    path("notifications/", include("renkei.notifications.urls")),
     path("", include("renkei.communities.urls")),
 ]

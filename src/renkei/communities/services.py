@@ -34,6 +34,7 @@ from renkei.communities.models import (
     TopicTag,
 )
 from renkei.errors import ServiceError
+from renkei.notifications.jobs import notify_comment, notify_topic
 from renkei.sharing import permissions
 from renkei.sharing.models import LIVE_ENVIRONMENT_ID, TLP, AudienceMode
 from renkei.sharing.visibility import may_reshare
@@ -323,6 +324,7 @@ def post_topic(
         _set_audience(topic, audience_mode, organisations, users)
         _store_files(topic, None, actor, files, stored)
         audit.record(actor, "topic.create", topic, community=community.id, tlp=fields["tlp"])
+        notify_topic(topic)  # notifications: one fan-out job, queued on commit
     return topic
 
 
@@ -447,6 +449,7 @@ def add_comment(*, actor: User, topic: Topic, body: str, attachments=(), now=Non
             comment_count=F("comment_count") + 1, updated_at=now
         )
         audit.record(actor, "comment.create", topic, comment=comment.id)
+        notify_comment(comment)  # notifications: one fan-out job, queued on commit
     return comment
 
 

@@ -37,6 +37,7 @@ from renkei.communities.models import (
 )
 from renkei.communities.paging import pinned_first_page
 from renkei.errors import ServiceError
+from renkei.notifications.services import mark_topic_read
 from renkei.sharing import permissions
 from renkei.sharing.models import LIVE_ENVIRONMENT_ID, TLP, AudienceMode
 from renkei.sharing.visibility import (
@@ -390,6 +391,7 @@ def topic_detail(request: HttpRequest, public_id: str) -> HttpResponse:
     topic = access_topic(request.user, public_id)
     services.record_view(topic, reader=request.user)
     topic.view_count += 1
+    mark_topic_read(request.user, topic)
     return _topic_page(request, topic)
 
 

@@ -1,0 +1,1 @@
+"""Notifications: per-community preferences, the web list, immediate mail and daily digests."""

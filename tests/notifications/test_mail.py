@@ -192,3 +192,11 @@ def test_the_daily_digest_lists_what_came_since_the_last_one(world, smtp, posted
     assert len(smtp.inbox.messages) == 2
     latest = smtp.inbox.messages[-1]
     assert "翌日の話題" in latest.body and "緑の話題" not in latest.body
+
+
+def test_backdated_posts_notify_nobody(world, smtp, posted, work):
+    """The demo world and imported history are dated in the past: no mail storm at start."""
+    posted(world.commander, world.general, "昔の話題", tag="important",
+           now=timezone.now() - timedelta(days=3))
+    work()
+    assert smtp.inbox.messages == [] and not Notification.objects.exists()

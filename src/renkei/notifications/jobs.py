@@ -6,7 +6,7 @@ was posted: an audience can change in between. Each mail is a job of its own wit
 """
 
 import zoneinfo
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from django.conf import settings
 from django.db import transaction
@@ -26,14 +26,25 @@ DIGESTS, DIGEST = "notifications.digests", "notifications.digest"
 TOKYO = zoneinfo.ZoneInfo("Asia/Tokyo")
 
 
+# Posts dated further back than this (the demo world, imported history) notify nobody.
+NEWS_AGE = timedelta(days=1)
+
+
+def _is_news(when: datetime) -> bool:
+    return when >= timezone.now() - NEWS_AGE
+
+
 def notify_topic(topic: Topic) -> None:
     """Called by the services inside their transaction: one fan-out job, queued on commit."""
-    enqueue(FANOUT, {"topic": topic.pk, "comment": None}, dedupe_key=f"fanout:topic:{topic.pk}")
+    if _is_news(topic.created_at):
+        enqueue(FANOUT, {"topic": topic.pk, "comment": None},
+                dedupe_key=f"fanout:topic:{topic.pk}")
 
 
 def notify_comment(comment: Comment) -> None:
-    enqueue(FANOUT, {"topic": comment.topic_id, "comment": comment.pk},
-            dedupe_key=f"fanout:comment:{comment.pk}")
+    if _is_news(comment.created_at):
+        enqueue(FANOUT, {"topic": comment.topic_id, "comment": comment.pk},
+                dedupe_key=f"fanout:comment:{comment.pk}")
 
 
 def _reads(user: User, topic: Topic) -> bool:

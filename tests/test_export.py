@@ -202,7 +202,7 @@ def test_export_needs_sign_in(client, world):
 
 def test_every_export_is_in_the_audit_log(as_user, world, topics):
     client = as_user(world.bob)
-    response = get_csv(client, q="ISAC", confined=1)
+    response = get_csv(client, q="ISAC", confined=1, page=2, junk="x")
     start = AuditEntry.objects.get(action="topics.export")
     assert start.actor == world.bob
     assert start.detail == {"format": "csv", "params": {"q": ["ISAC"], "confined": ["1"]},

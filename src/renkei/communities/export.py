@@ -46,6 +46,10 @@ CSV_ROWS_PER_PIECE = 500
 DEFAULT_TIME_ZONE = "Asia/Tokyo"
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 CSV, XLSX = "csv", "xlsx"
+# The parameters that shape an export (the search's and ours), as the audit log keeps them;
+# anything else in the address (page, junk) changes nothing and is not kept.
+AUDITED_PARAMS = ("q", "community", "kind", "tag", "tlp", "level", "org", "from", "to", "acked",
+                  "sort", "confined")
 TOPIC_FIELDS = (
     "public_id", "title", "tag", "kind", "tlp", "created_at", "updated_at", "view_count",
     "ack_count", "comment_count", "attachment_count",
@@ -83,8 +87,8 @@ def parse_export_request(params: Mapping, user) -> ExportRequest:
         errors.append(_("You may not export TLP:RED or TLP:AMBER+STRICT topics."))
     if errors:
         raise ServiceError(errors)
-    as_lists = {key: _values(params, key) for key in params}
-    return ExportRequest(query=query, confined=confined, params=as_lists)
+    given = {key: _values(params, key) for key in AUDITED_PARAMS if _values(params, key)}
+    return ExportRequest(query=query, confined=confined, params=given)
 
 
 def _values(params: Mapping, key: str) -> list[str]:

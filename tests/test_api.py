@@ -495,3 +495,33 @@ def test_the_openapi_document_lists_the_paths(world, client):
         assert path in document["paths"], path
     assert "patch" in document["paths"]["/api/v1/topics/{public_id}"]
     assert document["components"]["securitySchemes"]["BearerToken"]["scheme"] == "bearer"
+
+
+# --- notifications ---------------------------------------------------------------------------
+
+def test_notifications_list_and_read(world, api, post):
+    from renkei.notifications.models import Notification
+
+    readable = post(world.alice, world.isac, "読める")
+    hidden = post(world.alice, world.isac, "RED", tlp=TLP.RED,
+                  audience_mode=AudienceMode.CHOSEN, audience_users=[world.alice2])
+    Notification.objects.all().delete()  # whatever the fan-out queued; these are the test's
+    mine = Notification.objects.create(user=world.bob, topic=readable, delivery="digest")
+    # A line for a topic Bob cannot read (e.g. since removed from its audience) stays hidden.
+    Notification.objects.create(user=world.bob, topic=hidden, delivery="digest")
+    others = Notification.objects.create(user=world.alice, topic=readable, delivery="digest")
+
+    bob = api(world.bob)
+    body = bob.get("/notifications").json()
+    assert [n["id"] for n in body["items"]] == [mine.id] and body["unread_count"] == 1
+    assert body["items"][0]["topic"]["id"] == readable.public_id
+    assert body["items"][0]["unread"] is True
+
+    response = bob.post(f"/notifications/{mine.id}/read")
+    assert response.status_code == 200 and response.json()["unread"] is False
+    assert bob.get("/notifications", {"unread": "true"}).json()["items"] == []
+    assert bob.get("/notifications").json()["unread_count"] == 0
+    assert_error(bob.post(f"/notifications/{others.id}/read"), 404)
+    assert_error(bob.post("/notifications/999999/read"), 404)
+    others.refresh_from_db()
+    assert others.read_at is None

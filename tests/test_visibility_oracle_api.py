@@ -1,8 +1,10 @@
 """The API's read paths against the visibility oracle, over random worlds (hypothesis).
 
-For every person of a random world: GET /api/v1/communities and GET /api/v1/topics (every page,
-followed through the cursor) return exactly what the oracle says they read, and GET of each
-topic and each attachment answers 200 exactly for those. People who are inactive, or whose
+For every person of a random world: GET /api/v1/communities, GET /api/v1/topics and
+GET /api/v1/notifications (every page, followed through the cursor) return exactly what the
+oracle says they read, and GET of each topic and each attachment answers 200 exactly for those.
+Every person gets a notification line for every topic, as a fan-out gone wrong would leave
+them; the list must still show only the readable ones. People who are inactive, or whose
 organisation is, are refused at the token (401) and so read nothing.
 """
 
@@ -12,6 +14,8 @@ from django.test import Client
 from hypothesis import given, settings
 
 from renkei.accounts.services import issue_api_token
+from renkei.communities.models import Topic
+from renkei.notifications.models import Notification
 from tests.test_visibility_oracle import (
     ATTACHMENT_CONTENTS,
     HYPOTHESIS,
@@ -47,11 +51,20 @@ def test_the_api_matches_the_oracle():
     def check(spec: WorldSpec) -> None:
         with transaction.atomic():
             built = build(spec)
+            _notify_everyone(built)
             for u in range(len(spec.users)):
                 _check_user(spec, built, u)
             transaction.set_rollback(True)
 
     check()
+
+
+def _notify_everyone(built: Built) -> None:
+    Notification.objects.all().delete()  # whatever the real fan-out queued
+    topics = list(Topic.objects.filter(public_id__in=built.topic_ids.values()))
+    Notification.objects.bulk_create(
+        Notification(user=user, topic=topic, delivery="digest")
+        for user in built.users for topic in topics)
 
 
 def _check_user(spec: WorldSpec, built: Built, u: int) -> None:
@@ -64,7 +77,7 @@ def _check_user(spec: WorldSpec, built: Built, u: int) -> None:
 
     if not active:
         assert not want_topics and not want_communities
-        for path in ["/topics", "/communities",
+        for path in ["/topics", "/communities", "/notifications",
                      *[f"/topics/{pid}" for pid in built.topic_ids.values()]]:
             assert client.get(API + path, **headers).status_code == 401, f"{path} for {who}"
         return
@@ -76,6 +89,10 @@ def _check_user(spec: WorldSpec, built: Built, u: int) -> None:
     listed = [t["id"] for t in _walk(client, headers, "/topics", f"topics for {who}")]
     assert len(listed) == len(set(listed)), f"a topic listed twice for {who}"
     assert set(listed) == want_topics, f"GET /topics for {who} in {spec.topics}"
+
+    listed = [n["topic"]["id"] for n in _walk(client, headers, "/notifications",
+                                              f"notifications for {who}")]
+    assert sorted(listed) == sorted(want_topics), f"GET /notifications for {who}"
 
     for community in built.communities:
         status = client.get(f"{API}/communities/{community.id}", **headers).status_code

@@ -5,7 +5,7 @@ Every read of a community or topic goes through `readable_communities`, `access_
 """
 
 from django.db.models import QuerySet
-from django.http import HttpRequest
+from django.http import Http404, HttpRequest
 from django.utils.translation import gettext as _
 from ninja import Field, File, Query, Router, Schema, Status, UploadedFile
 
@@ -17,6 +17,7 @@ from renkei.communities.models import Topic
 from renkei.communities.search import parse_topic_query, search_topics
 from renkei.communities.views import attachment_download as attachment_download_view
 from renkei.errors import ServiceError
+from renkei.notifications import services as notification_services
 from renkei.sharing import permissions
 from renkei.sharing.visibility import access_community, access_topic, readable_communities
 
@@ -264,3 +265,30 @@ def attachment_download(request: HttpRequest, attachment_id: int):
     """The file itself, always as a download (`application/octet-stream`, nosniff)."""
     # The page's download view: the same visibility check, RED audit entry and headers.
     return attachment_download_view(request, attachment_id)
+
+
+# --- notifications ---------------------------------------------------------------------------
+
+@router.get("/notifications", response=schemas.NotificationPage, url_name="notifications",
+            tags=["notifications"])
+def notification_list(request: HttpRequest, unread: bool = False, cursor: str | None = Cursor,
+                      limit: int = Limit):
+    """Your notifications, newest first; only those whose topic you may still read."""
+    notifications = notification_services.visible_notifications(request.auth).select_related(
+        "topic", "topic__community")
+    if unread:
+        notifications = notifications.filter(read_at__isnull=True)
+    rows, next_cursor = _paged(request, notifications, cursor, limit, "notifications")
+    links = serialise.Links(request)
+    return {"items": [serialise.notification(n, links) for n in rows],
+            "next_cursor": next_cursor,
+            "unread_count": notification_services.unread_count(request.auth)}
+
+
+@router.post("/notifications/{notification_id}/read", response=schemas.NotificationOut,
+             url_name="notification_read", tags=["notifications"])
+def notification_read(request: HttpRequest, notification_id: int):
+    notification = notification_services.mark_read(request.auth, notification_id)
+    if notification is None:
+        raise Http404
+    return serialise.notification(notification, serialise.Links(request))

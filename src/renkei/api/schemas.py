@@ -159,3 +159,26 @@ class Acknowledged(Schema):
     acknowledged: bool
     changed: bool
     ack_count: int
+
+
+class NotificationTopic(Schema):
+    id: str
+    title: str
+    tlp: str
+    community: Named
+    url: str
+
+
+class NotificationOut(Schema):
+    id: int
+    topic: NotificationTopic
+    comment: int | None
+    created_at: datetime
+    read_at: datetime | None
+    unread: bool
+
+
+class NotificationPage(Schema):
+    items: list[NotificationOut]
+    next_cursor: str | None
+    unread_count: int

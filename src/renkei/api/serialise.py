@@ -79,3 +79,13 @@ def attachment(row: Attachment, public_id: str, links: Links) -> dict:
         "content_type": row.content_type, "size": row.size, "sha256": row.sha256,
         "created_at": row.created_at, "download_url": links.attachment(row.id),
     }
+
+
+def notification(row, links: Links) -> dict:
+    topic = row.topic
+    return {
+        "id": row.id, "comment": row.comment_id, "created_at": row.created_at,
+        "read_at": row.read_at, "unread": row.read_at is None,
+        "topic": {"id": topic.public_id, "title": topic.title, "tlp": topic.tlp,
+                  "community": named(topic.community), "url": links.topic(topic.public_id)},
+    }

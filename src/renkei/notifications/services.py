@@ -75,3 +75,18 @@ def mark_topic_read(user: User, topic: Topic) -> int:
 def mark_all_read(user: User) -> int:
     return Notification.objects.filter(user=user, read_at__isnull=True).update(
         read_at=timezone.now())
+
+
+def mark_read(user: User, notification_id: int) -> Notification | None:
+    """Mark one of the person's visible notifications read (the API's "read" action).
+
+    None for one they cannot see (another person's, or one whose topic they no longer read),
+    the same as for one that does not exist."""
+    notification = (visible_notifications(user)
+                    .select_related("topic", "topic__community").filter(pk=notification_id)
+                    .first())
+    if notification is not None and notification.read_at is None:
+        notification.read_at = timezone.now()
+        Notification.objects.filter(pk=notification.pk, read_at__isnull=True).update(
+            read_at=notification.read_at)
+    return notification

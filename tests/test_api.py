@@ -525,3 +525,45 @@ def test_notifications_list_and_read(world, api, post):
     assert_error(bob.post("/notifications/999999/read"), 404)
     others.refresh_from_db()
     assert others.read_at is None
+
+
+# --- odd input never fails the server --------------------------------------------------------
+
+BIG = "9" * 30
+
+
+@pytest.mark.parametrize("method,path,body,status", [
+    ("get", f"/communities/{BIG}", None, 404),
+    ("get", f"/attachments/{BIG}", None, 404),
+    ("post", f"/notifications/{BIG}/read", None, 404),
+    ("get", "/topics/2026%00", None, 404),
+    ("get", "/topics/" + "x" * 5000, None, 404),
+    ("get", f"/topics?community={BIG}", None, 400),
+    ("get", "/topics?kind=ab%00cd", None, 400),
+    ("get", "/topics?cursor=" + "x" * 5000, None, 400),
+    ("get", f"/topics?limit={BIG}", None, 400),
+    ("post", "/topics", [1, 2], 400),
+    ("post", "/topics", None, 400),
+    ("post", "/topics", {"community": int(BIG), "title": "x", "kind": "advisory"}, 404),
+    ("post", "/topics", {"community": "ISAC", "title": "a\x00b", "kind": "advisory"}, 400),
+    ("post", "/topics/20990101-000001/comments", {"body": "a\x00b"}, 400),
+])
+def test_odd_input_gets_a_clear_answer(world, api, method, path, body, status):
+    caller = api(world.alice)
+    if body is None:
+        response = getattr(caller.client, method)(API + path, **caller._headers({}))
+    else:
+        response = getattr(caller.client, method)(
+            API + path, json.dumps(body), content_type="application/json",
+            **caller._headers({}))
+    assert_error(response, status)
+
+
+def test_nul_characters_are_refused_before_the_database(world, api):
+    response = api(world.alice).post("/topics", {
+        "community": world.isac.id, "title": "a\x00b", "kind": "advisory"})
+    body = assert_error(response, 400, "title: must not contain NUL characters")
+    assert body["errors"] == [{"field": "title", "message": "must not contain NUL characters"}]
+    assert not Topic.objects.exists()
+    whole = api(world.alice).post("/topics", [])
+    assert_error(whole, 400, "request: must be a JSON object")

@@ -56,6 +56,7 @@ def _problem(error: dict) -> str:
         "less_than_equal": _("must be at most %(n)s"),
         "string_too_long": _("is too long"),
         "extra_forbidden": _("is not a known field"),
+        "null_character": _("must not contain NUL characters"),
     }
     problem = known.get(kind)
     if problem is None:
@@ -70,7 +71,7 @@ def _field(error: dict) -> str:
     location = [str(part) for part in error.get("loc", ())]
     if location and location[0] in {"body", "query", "path", "file", "form", "header"}:
         location = location[1:]
-        if location and location[0] in {"payload", "data"} and len(location) > 1:
+        if location and location[0] in {"payload", "data"}:
             location = location[1:]
     return ".".join(location) or _("request")
 

@@ -4,9 +4,22 @@ Responses are built as plain dicts (see `serialise`); these schemas describe the
 """
 
 from datetime import datetime
+from typing import Annotated
 
 from ninja import Schema
-from pydantic import ConfigDict
+from pydantic import AfterValidator, ConfigDict
+from pydantic_core import PydanticCustomError
+
+
+def _no_nul(value: str) -> str:
+    # Forms refuse NUL characters (Django's CharField); so does the API, before the database
+    # (PostgreSQL cannot store one) turns them into a server error.
+    if "\x00" in value:
+        raise PydanticCustomError("null_character", "must not contain NUL characters")
+    return value
+
+
+Text = Annotated[str, AfterValidator(_no_nul)]
 
 
 class Strict(Schema):
@@ -94,13 +107,13 @@ class TopicPage(Schema):
 
 class TopicCreate(Strict):
     community: int
-    title: str
-    body: str = ""
-    kind: str
-    tag: str = ""
-    reader_level: str = "general"
-    tlp: str = "green"
-    audience_mode: str = "members"
+    title: Text
+    body: Text = ""
+    kind: Text
+    tag: Text = ""
+    reader_level: Text = "general"
+    tlp: Text = "green"
+    audience_mode: Text = "members"
     audience_organisations: list[int] = []
     audience_users: list[int] = []
 
@@ -108,19 +121,19 @@ class TopicCreate(Strict):
 class TopicUpdate(Strict):
     """Only the fields sent change; the others keep their current values."""
 
-    title: str | None = None
-    body: str | None = None
-    kind: str | None = None
-    tag: str | None = None
-    reader_level: str | None = None
-    tlp: str | None = None
-    audience_mode: str | None = None
+    title: Text | None = None
+    body: Text | None = None
+    kind: Text | None = None
+    tag: Text | None = None
+    reader_level: Text | None = None
+    tlp: Text | None = None
+    audience_mode: Text | None = None
     audience_organisations: list[int] | None = None
     audience_users: list[int] | None = None
 
 
 class CommentIn(Strict):
-    body: str
+    body: Text
 
 
 class CommentOut(Schema):

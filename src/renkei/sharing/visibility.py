@@ -95,7 +95,8 @@ def access_community(user, community_id, environment_id: int = LIVE_ENVIRONMENT_
 
 def access_topic(user, public_id: str, environment_id: int = LIVE_ENVIRONMENT_ID):
     """The topic if the user may read it; otherwise 404, the same as for a missing one."""
-
+    if not isinstance(public_id, str) or "\x00" in public_id:
+        raise Http404  # no id holds a NUL, and PostgreSQL refuses to even compare one
     topic = (
         readable_topics(user, environment_id)
         .select_related("community", "author", "author__organisation", "author_organisation")

@@ -157,7 +157,7 @@ def test_community_page_pages_filters_and_puts_must_see_first(as_user, world, po
 
     response = page(client, "detail", world.isac.id, q="存在しない言葉")
     assert response.context["page"].paginator.count == 0
-    assert "No topic title contains this keyword." in response.content.decode()
+    assert "No topic you may read contains this keyword." in response.content.decode()
 
 
 def test_community_page_hides_topics_outside_the_chosen_audience(as_user, world, post):

@@ -290,3 +290,17 @@ class Acknowledgement(models.Model):
         constraints = [
             models.UniqueConstraint(fields=["topic", "user"], name="unique_acknowledgement")
         ]
+
+
+class TopicSearchEntry(models.Model):
+    """One searchable text of a topic (title, body, a comment, a file name), normalised.
+
+    Written only by `communities.search_index`, which also keeps the bigram index beside it:
+    an FTS5 table on SQLite, a tsvector column with a GIN index on PostgreSQL (both made by
+    migration 0002). Changing this model on SQLite would rebuild the table and drop the trigger
+    that keeps the FTS5 table in step: write that migration by hand.
+    """
+
+    topic = models.ForeignKey(Topic, on_delete=models.CASCADE, related_name="+")
+    field = models.CharField(max_length=10)
+    text = models.TextField()

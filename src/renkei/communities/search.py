@@ -11,22 +11,27 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 
-from django.db.models import Exists, OuterRef, Q, QuerySet
+from django.db.models import BooleanField, Exists, ExpressionWrapper, OuterRef, Q, QuerySet
+from django.db.models.expressions import RawSQL
 from django.utils.translation import gettext as _
 
 from renkei.accounts.models import Organisation
+from renkei.communities import search_index
 from renkei.communities.models import (
     Acknowledgement,
     InformationKind,
     ReaderLevel,
     TopicTag,
 )
+from renkei.communities.search_index import TERM_MAX, normalise
 from renkei.errors import ServiceError
 from renkei.sharing.models import LIVE_ENVIRONMENT_ID, TLP
 from renkei.sharing.visibility import readable_communities, readable_topics
 
 QUERY_MIN = 2
 QUERY_MAX = 200
+# Each word is one index lookup; more than this is no longer a search but a list.
+TERMS_MAX = 8
 SORTS = ("updated", "created", "acks")
 # The tag filter's name for "no tag" (the stored value is the empty string).
 NO_TAG = "none"
@@ -137,14 +142,45 @@ def _acknowledged(value: str, errors: list[str]) -> bool | None:
     return None
 
 
+def search_terms(q: str) -> list[str]:
+    """The normalised words of a search, each to be found somewhere in a topic. A word of one
+    character cannot be looked up alone, so it stays with its neighbour ("Windows 7" is one
+    term, found as written)."""
+    terms: list[str] = []
+    pending = ""
+    for word in normalise(q).split():
+        if len(word) == 1 and terms and not pending:
+            terms[-1] += " " + word
+        elif len(word) == 1:
+            pending = f"{pending} {word}".strip()
+        else:
+            terms.append(f"{pending} {word}".strip())
+            pending = ""
+    if pending:
+        if terms:
+            terms[-1] += " " + pending
+        else:
+            terms.append(pending)
+    return terms
+
+
+def _q_errors(q: str) -> list[str]:
+    if len(q) > QUERY_MAX:
+        return [_("Search for at most %(max)d characters (this search has %(n)d).")
+                % {"max": QUERY_MAX, "n": len(q)}]
+    terms = search_terms(q)
+    if sum(len(term) for term in terms) < QUERY_MIN:
+        return [_("Search for at least %(min)d characters.") % {"min": QUERY_MIN}]
+    if len(terms) > TERMS_MAX:
+        return [_("Search for at most %(max)d words at once.") % {"max": TERMS_MAX}]
+    if any(len(term) > TERM_MAX for term in terms):
+        return [_("This search is too long.")]
+    return []
+
+
 def _check_q(q: str, errors: list[str]) -> str:
-    if not q:
-        return ""
-    if len(q) < QUERY_MIN:
-        errors.append(_("Search for at least %(min)d characters.") % {"min": QUERY_MIN})
-    elif len(q) > QUERY_MAX:
-        errors.append(_("Search for at most %(max)d characters (this search has %(n)d).")
-                      % {"max": QUERY_MAX, "n": len(q)})
+    if q:
+        errors += _q_errors(q)
     return q
 
 
@@ -228,11 +264,19 @@ def _filtered(topics: QuerySet, query: TopicQuery, user) -> QuerySet:
     return topics
 
 
-def _matched(topics: QuerySet, q: str) -> QuerySet:
-    # First version: a plain filter, replaced by the full-text index.
-    return topics.filter(Q(title__icontains=q) | Q(body__icontains=q)
-                         | Q(comments__body__icontains=q)
-                         | Q(attachments__original_name__icontains=q)).distinct()
+def _containing(term: str, *, title_only: bool = False) -> Q:
+    sql, params = search_index.topic_ids_sql(term, title_only=title_only)
+    return Q(id__in=RawSQL(sql, params))
+
+
+def _matched(topics: QuerySet, terms: list[str]) -> QuerySet:
+    """Topics with every term somewhere (title, body, a comment or a file name), each marked
+    `title_hit` when its title holds every term."""
+    in_title = Q()
+    for term in terms:
+        topics = topics.filter(_containing(term))
+        in_title &= _containing(term, title_only=True)
+    return topics.annotate(title_hit=ExpressionWrapper(in_title, output_field=BooleanField()))
 
 
 _ORDER = {
@@ -244,9 +288,17 @@ _ORDER = {
 
 def search_topics(user, query: TopicQuery,
                   environment_id: int = LIVE_ENVIRONMENT_ID) -> QuerySet:
-    """Topics the user may read that match the query, in the order it asks for."""
+    """Topics the user may read that match the query, in the order it asks for: by default,
+    when searching, topics whose title holds the words come first, then the most recent.
+    A query built without `parse_topic_query` is checked the same way (ServiceError)."""
     topics = _filtered(readable_topics(user, environment_id), query, user)
+    order = _ORDER[query.sort or "updated"]
     if not query.q:
-        return topics.order_by(*_ORDER[query.sort or "updated"])
-    topics = _matched(topics, query.q)
-    return topics.order_by(*_ORDER[query.sort or "updated"])
+        return topics.order_by(*order)
+    errors = _q_errors(query.q)
+    if errors:
+        raise ServiceError(errors)
+    topics = _matched(topics, search_terms(query.q))
+    if query.sort is None:
+        order = ("-title_hit", *order)
+    return topics.order_by(*order)

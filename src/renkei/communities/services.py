@@ -16,6 +16,7 @@ from django.utils.translation import gettext as _
 
 from renkei.accounts import audit
 from renkei.accounts.models import Organisation, OrganisationKind, User
+from renkei.communities import search_index
 from renkei.communities.attachments import check_upload
 from renkei.communities.models import (
     Acknowledgement,
@@ -323,6 +324,7 @@ def post_topic(
         )
         _set_audience(topic, audience_mode, organisations, users)
         _store_files(topic, None, actor, files, stored)
+        search_index.index_topic(topic.pk)  # search: keep the index in step
         audit.record(actor, "topic.create", topic, community=community.id, tlp=fields["tlp"])
         notify_topic(topic)  # notifications: one fan-out job, queued on commit
     return topic
@@ -407,6 +409,7 @@ def edit_topic(
         locked.save()
         _set_audience(locked, audience_mode, organisations, users)
         _store_files(locked, None, actor, files, stored)
+        search_index.index_topic(locked.pk)  # search: keep the index in step
         audit.record(actor, "topic.edit", locked, tlp=fields["tlp"])
     locked.refresh_from_db()
     return locked
@@ -423,6 +426,8 @@ def attach_files(*, actor: User, topic: Topic, attachments) -> list[Attachment]:
         raise ServiceError(_("Choose at least one file to attach."))
     with _files_removed_on_failure() as stored, transaction.atomic():
         _store_files(topic, None, actor, files, stored)
+        search_index.index_added(  # search: keep the index in step
+            topic.pk, file_names=[meta["original_name"] for _f, meta in files])
         audit.record(actor, "topic.attach", topic, files=len(files))
     return list(Attachment.objects.filter(file__in=stored).order_by("id"))
 
@@ -445,6 +450,8 @@ def add_comment(*, actor: User, topic: Topic, body: str, attachments=(), now=Non
             body_html=render_markdown(body), created_at=now,
         )
         _store_files(topic, comment, actor, files, stored)
+        search_index.index_added(  # search: keep the index in step
+            topic.pk, comments=[body], file_names=[meta["original_name"] for _f, meta in files])
         Topic.objects.filter(pk=topic.pk).update(
             comment_count=F("comment_count") + 1, updated_at=now
         )
@@ -522,5 +529,6 @@ def reshare_topic(*, actor: User, topic: Topic, community: Community) -> Topic:
         Topic.objects.filter(pk=copy.pk).update(
             attachment_count=topic.attachments.filter(comment__isnull=True).count()
         )
+        search_index.index_topic(copy.pk)  # search: the copied file names too
         audit.record(actor, "topic.reshare", topic, into=community.id, copy=copy.public_id)
     return copy

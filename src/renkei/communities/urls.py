@@ -1,6 +1,6 @@
 from django.urls import path
 
-from renkei.communities import export_views, views
+from renkei.communities import export_views, search_views, views
 
 app_name = "communities"
 
@@ -19,6 +19,7 @@ urlpatterns = [
     path("communities/<int:community_id>/topics/new/", views.topic_create, name="topic_create"),
     path("topics/export.csv", export_views.export_csv, name="export_csv"),
     path("topics/export.xlsx", export_views.export_xlsx, name="export_xlsx"),
+    path("topics/", search_views.search, name="search"),
     path("topics/<str:public_id>/", views.topic_detail, name="topic"),
     path("topics/<str:public_id>/edit/", views.topic_edit, name="topic_edit"),
     path("topics/<str:public_id>/history/", views.topic_history, name="topic_history"),

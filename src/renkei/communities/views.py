@@ -36,6 +36,7 @@ from renkei.communities.models import (
     TopicTag,
 )
 from renkei.communities.paging import pinned_first_page
+from renkei.communities.search import TopicQuery, search_topics
 from renkei.errors import ServiceError
 from renkei.notifications.services import mark_topic_read
 from renkei.sharing import permissions
@@ -53,8 +54,7 @@ TOPICS_PER_PAGE = 20
 HOME_TOPICS = 20
 HOME_COMMUNITIES = 50
 COMMUNITIES_PER_PAGE = 50
-QUERY_MAX = 200
-SORTS = {"updated": "-updated_at", "created": "-created_at"}
+SORTS = ("updated", "created")
 
 
 # --- helpers ---------------------------------------------------------------------------------
@@ -161,26 +161,28 @@ def community_create(request: HttpRequest) -> HttpResponse:
 def community_detail(request: HttpRequest, community_id: int) -> HttpResponse:
     user = request.user
     community = access_community(user, community_id)
-    query = request.GET.get("q", "").strip()[:QUERY_MAX]
+    query = request.GET.get("q", "").strip()
     sort = request.GET.get("sort", "updated")
     if sort not in SORTS:
         sort = "updated"
-    topics = _topic_rows(readable_topics(user).filter(community=community), with_community=False)
-    if query:
-        topics = topics.filter(title__icontains=query)
+    # The keyword box is the topic search, limited to this community.
+    errors = []
+    try:
+        found = search_topics(user, TopicQuery(q=query, community_ids=(community.id,), sort=sort))
+    except ServiceError as exc:
+        errors, found = exc.messages, Topic.objects.none()
+    topics = _topic_rows(found, with_community=False)
     # Must-see topics first, as in JISP; then the chosen order.
-    order = (SORTS[sort], "-id")
     page = pinned_first_page(
-        topics.filter(is_pinned=True).order_by(*order),
-        topics.filter(is_pinned=False).order_by(*order),
+        topics.filter(is_pinned=True), topics.filter(is_pinned=False),
         request.GET.get("page"), TOPICS_PER_PAGE,
     )
     return render(request, "communities/community_detail.html", {
-        "community": community, "page": page, "query": query, "sort": sort,
+        "community": community, "page": page, "query": query, "sort": sort, "errors": errors,
         "can_post": permissions.can_post(user, community),
         "can_manage": permissions.can_manage_community(user, community),
         "personal_membership": Membership.objects.filter(community=community, user=user).first(),
-    })
+    }, status=400 if errors else 200)
 
 
 def _joinable(community_id: int) -> Community:

@@ -12,6 +12,7 @@ from ninja import Field, File, Query, Router, Schema, Status, UploadedFile
 from renkei.accounts.models import Organisation, User
 from renkei.api import schemas, serialise
 from renkei.api.paging import DEFAULT_LIMIT, MAX_LIMIT, page, query_hash
+from renkei.api.rendering import fast_json
 from renkei.communities import services
 from renkei.communities.models import Topic
 from renkei.communities.search import parse_topic_query, search_topics
@@ -28,9 +29,9 @@ Cursor = Query(None, description="`next_cursor` of the previous page; omit for t
 
 
 def _paged(request: HttpRequest, queryset: QuerySet, cursor: str | None, limit: int,
-           list_name: str) -> tuple[list, str | None]:
+           list_name: str, fields: tuple[str, ...] = ()) -> tuple[list, str | None]:
     bound_to = query_hash(request.auth.id, {"list": [list_name], **_params(request)})
-    return page(queryset, cursor=cursor, limit=limit, bound_to=bound_to)
+    return page(queryset, cursor=cursor, limit=limit, bound_to=bound_to, fields=fields)
 
 
 def _params(request: HttpRequest) -> dict[str, list[str]]:
@@ -58,7 +59,8 @@ def community_list(request: HttpRequest, cursor: str | None = Cursor, limit: int
     communities = readable_communities(request.auth).select_related("owner_organisation")
     rows, next_cursor = _paged(request, communities, cursor, limit, "communities")
     links = serialise.Links(request)
-    return {"items": [serialise.community(c, links) for c in rows], "next_cursor": next_cursor}
+    return fast_json({"items": [serialise.community(c, links) for c in rows],
+                      "next_cursor": next_cursor})
 
 
 @router.get("/communities/{community_id}", response=schemas.CommunityOut, url_name="community",
@@ -94,9 +96,10 @@ def topic_list(request: HttpRequest, filters: Query[TopicFilters], cursor: str |
     # The raw parameters, so the API refuses and accepts exactly what the search page does.
     query = parse_topic_query(request.GET, request.auth)
     topics = serialise.with_acknowledged(search_topics(request.auth, query), request.auth)
-    rows, next_cursor = _paged(request, topics, cursor, limit, "topics")
+    rows, next_cursor = _paged(request, topics, cursor, limit, "topics", serialise.TOPIC_FIELDS)
     links = serialise.Links(request)
-    return {"items": [serialise.topic(t, links) for t in rows], "next_cursor": next_cursor}
+    return fast_json({"items": [serialise.topic(t, links) for t in rows],
+                      "next_cursor": next_cursor})
 
 
 def _readable_topic(request: HttpRequest, public_id: str) -> Topic:
@@ -123,16 +126,17 @@ def _refuse_unknown(ids: list[int], found: list, message: str) -> None:
 
 def _detail(request: HttpRequest, topic: Topic) -> dict:
     links = serialise.Links(request)
-    fresh = serialise.with_acknowledged(Topic.objects.filter(pk=topic.pk), request.auth).get()
+    fresh = serialise.with_acknowledged(Topic.objects.filter(pk=topic.pk), request.auth).values(
+        *serialise.TOPIC_FIELDS, "body", "body_html").get()
     organisations = Organisation.objects.filter(
-        id__in=fresh.audience_org_links.values("organisation_id")).order_by("id")
+        id__in=topic.audience_org_links.values("organisation_id")).order_by("id")
     users = User.objects.select_related("organisation").filter(
-        id__in=fresh.audience_user_links.values("user_id")).order_by("id")
+        id__in=topic.audience_user_links.values("user_id")).order_by("id")
     return {
-        **serialise.topic(fresh, links), "body": fresh.body, "body_html": fresh.body_html,
+        **serialise.topic(fresh, links), "body": fresh["body"], "body_html": fresh["body_html"],
         "audience": {"organisations": [serialise.named(o) for o in organisations],
                      "users": [serialise.person(u) for u in users]},
-        "may_edit": permissions.can_edit_topic(request.auth, fresh),
+        "may_edit": permissions.can_edit_topic(request.auth, topic),
     }
 
 
@@ -195,7 +199,7 @@ def comment_list(request: HttpRequest, public_id: str, cursor: str | None = Curs
     topic = _readable_topic(request, public_id)
     comments = topic.comments.select_related(*serialise.COMMENT_RELATED)
     rows, next_cursor = _paged(request, comments, cursor, limit, f"comments:{topic.pk}")
-    return {"items": [serialise.comment(c) for c in rows], "next_cursor": next_cursor}
+    return fast_json({"items": [serialise.comment(c) for c in rows], "next_cursor": next_cursor})
 
 
 @router.post("/topics/{public_id}/comments", response={201: schemas.CommentOut},
@@ -243,8 +247,8 @@ def attachment_list(request: HttpRequest, public_id: str, cursor: str | None = C
     rows, next_cursor = _paged(request, topic.attachments.all(), cursor, limit,
                                f"attachments:{topic.pk}")
     links = serialise.Links(request)
-    return {"items": [serialise.attachment(a, topic.public_id, links) for a in rows],
-            "next_cursor": next_cursor}
+    return fast_json({"items": [serialise.attachment(a, topic.public_id, links) for a in rows],
+                      "next_cursor": next_cursor})
 
 
 @router.post("/topics/{public_id}/attachments", response={201: schemas.AttachmentPage},
@@ -280,9 +284,9 @@ def notification_list(request: HttpRequest, unread: bool = False, cursor: str | 
         notifications = notifications.filter(read_at__isnull=True)
     rows, next_cursor = _paged(request, notifications, cursor, limit, "notifications")
     links = serialise.Links(request)
-    return {"items": [serialise.notification(n, links) for n in rows],
-            "next_cursor": next_cursor,
-            "unread_count": notification_services.unread_count(request.auth)}
+    return fast_json({"items": [serialise.notification(n, links) for n in rows],
+                      "next_cursor": next_cursor,
+                      "unread_count": notification_services.unread_count(request.auth)})
 
 
 @router.post("/notifications/{notification_id}/read", response=schemas.NotificationOut,

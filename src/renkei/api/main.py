@@ -6,16 +6,11 @@ from django.http import HttpRequest, JsonResponse
 from django.urls import re_path
 from django.utils.translation import gettext as _
 from ninja import NinjaAPI
-from ninja.renderers import JSONRenderer
 
 from renkei.api import errors
 from renkei.api.auth import BearerToken
 from renkei.api.endpoints import router
-
-
-class Renderer(JSONRenderer):
-    # Japanese stays readable in the JSON rather than \\u-escaped.
-    json_dumps_params = {"ensure_ascii": False}
+from renkei.api.rendering import Renderer
 
 
 def _json(status: int, message: str) -> JsonResponse:

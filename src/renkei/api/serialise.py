@@ -1,12 +1,13 @@
 """Rows as plain dicts: built from what the list query already fetched, never a query per row."""
 
+from types import SimpleNamespace
+
 from django.db.models import Exists, OuterRef, QuerySet
 from django.urls import reverse
 
-from renkei.communities.models import Acknowledgement, Attachment, Comment, Community, Topic
+from renkei.accounts.models import User
+from renkei.communities.models import Acknowledgement, Attachment, Comment, Community
 
-# Everything a topic row reads, fetched by the list query itself.
-TOPIC_RELATED = ("community", "author", "author__organisation", "author_organisation")
 COMMENT_RELATED = ("author", "author__organisation", "author_organisation", "topic")
 
 
@@ -31,7 +32,7 @@ class Links:
 
 def with_acknowledged(topics: QuerySet, user) -> QuerySet:
     """Topics with `acknowledged` (by this user) in the same query."""
-    return topics.select_related(*TOPIC_RELATED).annotate(acknowledged=Exists(
+    return topics.annotate(acknowledged=Exists(
         Acknowledgement.objects.filter(topic_id=OuterRef("pk"), user_id=user.id)))
 
 
@@ -51,17 +52,38 @@ def community(row: Community, links: Links) -> dict:
     }
 
 
-def topic(row: Topic, links: Links) -> dict:
+# What a topic row shows, read as plain values in the list's one query (no body, no models).
+TOPIC_FIELDS = (
+    "public_id", "title", "tag", "kind", "reader_level", "tlp", "audience_mode", "created_at",
+    "updated_at", "is_pinned", "ack_count", "comment_count", "attachment_count", "view_count",
+    "acknowledged", "community_id", "community__name", "author_id", "author__name",
+    "author__organisation__name", "author_organisation_id", "author_organisation__name",
+)
+
+
+def _display_name(name: str, organisation_name: str) -> str:
+    # The one way people are shown (`User.display_name`), applied to plain values.
+    return User.display_name.fget(SimpleNamespace(
+        name=name, organisation=SimpleNamespace(name=organisation_name)))
+
+
+def topic(row: dict, links: Links) -> dict:
+    """A topic from the values of TOPIC_FIELDS."""
     return {
-        "id": row.public_id, "url": links.topic(row.public_id),
-        "community": named(row.community), "title": row.title, "tag": row.tag,
-        "kind": row.kind, "reader_level": row.reader_level, "tlp": row.tlp,
-        "audience_mode": row.audience_mode, "author": person(row.author),
-        "author_organisation": named(row.author_organisation),
-        "created_at": row.created_at, "updated_at": row.updated_at, "is_pinned": row.is_pinned,
-        "ack_count": row.ack_count, "comment_count": row.comment_count,
-        "attachment_count": row.attachment_count, "view_count": row.view_count,
-        "acknowledged": bool(getattr(row, "acknowledged", False)),
+        "id": row["public_id"], "url": links.topic(row["public_id"]),
+        "community": {"id": row["community_id"], "name": row["community__name"]},
+        "title": row["title"], "tag": row["tag"], "kind": row["kind"],
+        "reader_level": row["reader_level"], "tlp": row["tlp"],
+        "audience_mode": row["audience_mode"],
+        "author": {"id": row["author_id"], "name": row["author__name"],
+                   "display_name": _display_name(row["author__name"],
+                                                 row["author__organisation__name"])},
+        "author_organisation": {"id": row["author_organisation_id"],
+                                "name": row["author_organisation__name"]},
+        "created_at": row["created_at"], "updated_at": row["updated_at"],
+        "is_pinned": row["is_pinned"], "ack_count": row["ack_count"],
+        "comment_count": row["comment_count"], "attachment_count": row["attachment_count"],
+        "view_count": row["view_count"], "acknowledged": bool(row["acknowledged"]),
     }
 
 

@@ -567,3 +567,15 @@ def test_nul_characters_are_refused_before_the_database(world, api):
     assert not Topic.objects.exists()
     whole = api(world.alice).post("/topics", [])
     assert_error(whole, 400, "request: must be a JSON object")
+
+
+def test_the_cursor_walks_a_ranked_search(world, api, post):
+    """With q and no sort, title hits come first: the cursor must follow that order too."""
+    in_title = [post(world.alice, world.isac, f"脆弱性 {i}").public_id for i in range(3)]
+    in_body = [post(world.alice, world.isac, f"その他 {i}", body="脆弱性の詳細").public_id
+               for i in range(3)]
+    bob = api(world.bob)
+    for limit in (1, 2, 4):
+        ids = [t["id"] for t in bob.walk("/topics", {"q": "脆弱性"}, limit=limit)]
+        assert len(ids) == len(set(ids)) == 6
+        assert set(ids[:3]) == set(in_title) and set(ids[3:]) == set(in_body)

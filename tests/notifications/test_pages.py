@@ -98,3 +98,23 @@ def test_settings_refuse_bad_input_and_change_nothing(world, as_user):
         assert b"notification" in response.content.lower()
     assert list(NotificationPreference.objects.filter(user=world.charlie)
                 .values_list("mode", flat=True)) == ["digest"]
+
+
+def _list_queries(client) -> int:
+    with CaptureQueriesContext(connection) as queries:
+        assert client.get(LIST).status_code == 200
+    return len(queries)
+
+
+def test_the_list_costs_the_same_queries_for_few_and_many(world, as_user, posted,
+                                                           commented, work):
+    client = as_user(world.bob)
+    topic = posted(world.alice, world.isac, "話題 0", tlp="green")
+    work()
+    few = _list_queries(client)
+    for n in range(1, 6):
+        posted(world.alice, world.isac, f"話題 {n}", tlp="amber")
+        commented(world.alice2, topic, f"コメント {n}")
+    work()
+    assert Notification.objects.filter(user=world.bob).count() == 11
+    assert _list_queries(client) == few

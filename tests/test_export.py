@@ -277,7 +277,6 @@ def test_xlsx_without_confined_rows_has_no_notice(as_user, world, topics):
 
 # --- the links on the pages ------------------------------------------------------------------
 
-@pytest.mark.xfail(reason="until the community page includes the export links", strict=False)
 def test_the_community_page_exports_its_own_community(as_user, world, topics):
     client = as_user(world.bob)
     content = client.get(reverse("communities:detail", args=[world.isac.id])).content.decode()

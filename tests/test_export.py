@@ -1,7 +1,9 @@
 """CSV and XLSX exports of topic lists, through real HTTP requests with the Django test client."""
 
 import csv
+import html
 import io
+import re
 from datetime import UTC, datetime
 
 import openpyxl
@@ -298,3 +300,14 @@ def test_the_links_carry_the_search_parameters(rf, world):
     assert f'{reverse("communities:export_xlsx")}?{query}"' in html
     assert f'{reverse("communities:export_csv")}?{query}&amp;confined=1"' in html
     assert "page=" not in html
+
+
+def test_the_search_page_links_to_an_export_of_the_same_search(as_user, world, topics, post):
+    post(world.commander, world.general, "ランサムウェアの注意")
+    client = as_user(world.bob)
+    content = client.get(reverse("communities:search"), {"q": "ランサムウェア", "sort": "created"}
+                         ).content.decode()
+    match = re.search(r'href="(/topics/export\.csv\?[^"]*)"', content)
+    assert match, "no CSV link on the search page"
+    response = client.get(html.unescape(match.group(1)))
+    assert [row[1] for row in csv_lines(response)[1:]] == ["ランサムウェアの注意"]

@@ -169,3 +169,16 @@ def test_two_workers_running_at_once_run_every_job_exactly_once():
         thread.join()
     assert sorted(p["n"] for p in calls) == list(range(30))
     assert set(Job.objects.values_list("state", flat=True)) == {"done"}
+
+
+def test_finished_jobs_are_pruned_after_the_keep_days_failed_ones_kept(monkeypatch):
+    monkeypatch.setattr("renkei.jobs.queue._last_prune", [])
+    insert_job("test.record", {"n": 1})
+    insert_job("test.nobody-handles-this", {})
+    Job.objects.filter(kind="test.nobody-handles-this").update(max_attempts=1)
+    run_worker(once=True)
+    monkeypatch.setattr("renkei.jobs.queue._last_prune", [])
+    run_pending(now=timezone.now() + timedelta(days=29))
+    assert Job.objects.count() == 2  # within the keep days
+    run_pending(now=timezone.now() + timedelta(days=31))
+    assert list(Job.objects.values_list("state", flat=True)) == ["failed"]

@@ -176,6 +176,7 @@ API_TOKEN_DEFAULT_DAYS = env_int("RENKEI_API_TOKEN_DAYS", 365)
 JOB_LEASE_SECONDS = env_int("RENKEI_JOB_LEASE_SECONDS", 600)
 JOB_RETRY_BASE_SECONDS = env_int("RENKEI_JOB_RETRY_SECONDS", 30)
 JOB_POLL_SECONDS = env_int("RENKEI_JOB_POLL_SECONDS", 2)
+JOB_KEEP_DAYS = env_int("RENKEI_JOB_KEEP_DAYS", 30)
 
 # Mail: EMAIL_URL (smtp://user:pass@host:587?tls=1, smtps://…, console://); unset, mail is
 # written to files in var/mail/ so nothing is lost and an operator can read it.

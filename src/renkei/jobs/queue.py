@@ -128,11 +128,26 @@ def run_job(job: Job, me: str) -> bool:
     return True
 
 
+_last_prune: list[datetime] = []
+
+
+def prune_done(now: datetime) -> int:
+    """Finished jobs are kept JOB_KEEP_DAYS (their dedupe keys still guard against repeats
+    meanwhile), then deleted, at most once an hour. Failed jobs stay for the operator."""
+    if _last_prune and now - _last_prune[-1] < timedelta(hours=1):
+        return 0
+    _last_prune[:] = [now]
+    cutoff = now - timedelta(days=settings.JOB_KEEP_DAYS)
+    deleted, _ = Job.objects.filter(state=Job.State.DONE, finished_at__lt=cutoff).delete()
+    return deleted
+
+
 def run_pending(me: str | None = None, now: datetime | None = None) -> int:
     """One pass: tick, requeue stale jobs, then run every due job. Returns how many ran."""
     me = me or worker_name()
     for tick in _tickers:
         tick(now or timezone.now())
+    prune_done(now or timezone.now())
     requeue_stale(now or timezone.now())
     ran = 0
     # Without a fixed `now`, jobs queued during the pass (a fan-out's mails) run in it too.

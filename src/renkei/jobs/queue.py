@@ -50,14 +50,21 @@ def _as_json(payload: dict) -> dict:
     return json.loads(json.dumps(payload))
 
 
+def insert_jobs(kind: str, items: list[tuple[dict, str | None]],
+                run_after: datetime | None = None) -> None:
+    """Write jobs (payload, dedupe key) in the caller's transaction, in one statement; those
+    whose key is taken are dropped. For jobs created by other jobs."""
+    when = run_after or timezone.now()
+    Job.objects.bulk_create(
+        [Job(kind=kind, payload=_as_json(payload), dedupe_key=key, run_after=when)
+         for payload, key in items],
+        ignore_conflicts=True, batch_size=500,
+    )
+
+
 def insert_job(kind: str, payload: dict, dedupe_key: str | None = None,
                run_after: datetime | None = None) -> None:
-    """Write the job in the caller's transaction (for jobs created by other jobs)."""
-    Job.objects.bulk_create(
-        [Job(kind=kind, payload=_as_json(payload), dedupe_key=dedupe_key,
-             run_after=run_after or timezone.now())],
-        ignore_conflicts=True,
-    )
+    insert_jobs(kind, [(payload, dedupe_key)], run_after)
 
 
 def enqueue(kind: str, payload: dict, dedupe_key: str | None = None,

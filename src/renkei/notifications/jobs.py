@@ -14,7 +14,7 @@ from django.utils import timezone
 
 from renkei.accounts.models import User
 from renkei.communities.models import Comment, Topic
-from renkei.jobs.queue import enqueue, handler, insert_job, ticker
+from renkei.jobs.queue import enqueue, handler, insert_job, insert_jobs, ticker
 from renkei.notifications import mail
 from renkei.notifications.models import Mode, Notification, NotificationPreference
 from renkei.notifications.services import default_mode
@@ -73,16 +73,19 @@ def fan_out(payload: dict) -> None:
     what = f"comment:{comment.pk}" if comment is not None else f"topic:{topic.pk}"
     chosen = dict(NotificationPreference.objects.filter(community_id=topic.community_id)
                   .values_list("user_id", "mode"))
-    rows = []
+    rows, mails = [], []
+    # Readers are decided outside the write transaction: on SQLite a write transaction holds
+    # the database lock, and the web requests should not wait for a long fan-out.
+    for user in people:
+        mode = chosen.get(user.pk) or default_mode(user, topic.community, topic)
+        if mode == Mode.NONE or not _reads(user, topic):
+            continue
+        rows.append(Notification(user=user, topic=topic, comment=comment, delivery=mode))
+        if mode == Mode.IMMEDIATE:
+            mails.append(({"user": user.pk, **payload}, f"mail:{user.pk}:{what}"))
     with transaction.atomic():
-        for user in people:
-            mode = chosen.get(user.pk) or default_mode(user, topic.community, topic)
-            if mode == Mode.NONE or not _reads(user, topic):
-                continue
-            rows.append(Notification(user=user, topic=topic, comment=comment, delivery=mode))
-            if mode == Mode.IMMEDIATE:
-                insert_job(MAIL, {"user": user.pk, **payload}, dedupe_key=f"mail:{user.pk}:{what}")
-        Notification.objects.bulk_create(rows, ignore_conflicts=True)
+        Notification.objects.bulk_create(rows, ignore_conflicts=True, batch_size=500)
+        insert_jobs(MAIL, mails)
 
 
 @handler(MAIL)
@@ -118,9 +121,8 @@ def queue_digests(payload: dict) -> None:
     day = payload["day"]
     user_ids = (Notification.objects.filter(delivery=Mode.DIGEST, digested_at__isnull=True)
                 .values_list("user_id", flat=True).distinct())
-    with transaction.atomic():
-        for user_id in user_ids:
-            insert_job(DIGEST, {"user": user_id, "day": day}, dedupe_key=f"digest:{user_id}:{day}")
+    insert_jobs(DIGEST, [({"user": user_id, "day": day}, f"digest:{user_id}:{day}")
+                         for user_id in user_ids])
 
 
 @handler(DIGEST)

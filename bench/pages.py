@@ -315,7 +315,7 @@ def inspect_page(user, path: str, vendor: str, runs: int = 5) -> dict:
 
 # --- the machine -------------------------------------------------------------------------------
 
-def machine(vendor: str) -> dict:
+def machine(vendor: str, snapshot: str | None = None) -> dict:
     import django
     from django.db import connection
 
@@ -340,7 +340,13 @@ def machine(vendor: str) -> dict:
 
     # Other people edit the pages while this runs: say which code was measured.
     dirty = [line[3:] for line in git("status", "--porcelain", "src").splitlines()]
-    return {"commit": git("rev-parse", "--short", "HEAD").strip(), "uncommitted_src": dirty,
+    commit = git("rev-parse", "--short", "HEAD").strip()
+    if snapshot:
+        dirty = []  # a snapshot was run, not the work tree; its commit is written beside it
+        stamp = Path(snapshot).resolve().parent / "COMMIT"
+        commit = stamp.read_text().strip() if stamp.exists() else f"snapshot {snapshot}"
+    return {"commit": commit, "uncommitted_src": dirty,
+            "snapshot": snapshot,
             "cpu": cpu, "cores": os.cpu_count(), "memory_gb": round(mem_kb / 1024 ** 2, 1),
             "python": platform.python_version(), "django": django.get_version(),
             "gunicorn": gunicorn.__version__, "database": db_version,
@@ -433,6 +439,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--budget", type=float, default=150.0, help="seconds per row at most")
     parser.add_argument("--port", type=int, default=8765)
     parser.add_argument("--workers", type=int, default=2)
+    parser.add_argument("--src", help="run this copy of src/ instead of the work tree's")
     parser.add_argument("--label", default="",
                         help="added to the result file names and title, e.g. a variant tried")
     args = parser.parse_args(argv)
@@ -441,13 +448,19 @@ def main(argv: list[str] | None = None) -> int:
     world = json.loads(summary_path(database_url).read_text())
 
     os.environ.update(bench_env(database_url))
-    sys.path.insert(0, str(REPO / "src"))
+    if args.src:
+        # A snapshot of the code (e.g. `git archive HEAD src | tar -x -C /tmp/snap`): the
+        # server, the migrations and this process all use it, whatever the work tree holds.
+        os.environ["PYTHONPATH"] = str(Path(args.src).resolve())
+        subprocess.run([str(REPO / ".venv" / "bin" / "python"), "-m", "renkei.cli", "migrate",
+                        "--verbosity", "0"], check=True, cwd=REPO)
+    sys.path.insert(0, str(Path(args.src).resolve()) if args.src else str(REPO / "src"))
     import django
 
     django.setup()
     from renkei.accounts.models import User
 
-    info = machine(vendor)
+    info = machine(vendor, args.src)
     plans = pick_people(args.people)
     server = start_server(database_url, args.port, args.workers,
                           TMP_DIR / f"server-{vendor}.log")

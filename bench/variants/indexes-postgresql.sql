@@ -7,6 +7,9 @@ CREATE INDEX IF NOT EXISTS bench_topic_community_order
 -- index holding only the pinned topics.
 CREATE INDEX IF NOT EXISTS bench_topic_pinned
     ON communities_topic (community_id, updated_at DESC, id DESC) WHERE is_pinned;
+-- The home page's must-see list across communities: walk newest first, stop after one page.
+CREATE INDEX IF NOT EXISTS bench_topic_pinned_latest
+    ON communities_topic (updated_at DESC, id DESC) WHERE is_pinned;
 -- The paginator's COUNT(*) through the visibility filter as an index-only scan.
 CREATE INDEX IF NOT EXISTS bench_topic_community_audience
     ON communities_topic (community_id) INCLUDE (id, audience_mode, author_id, author_organisation_id);

@@ -579,3 +579,23 @@ def test_the_cursor_walks_a_ranked_search(world, api, post):
         ids = [t["id"] for t in bob.walk("/topics", {"q": "脆弱性"}, limit=limit)]
         assert len(ids) == len(set(ids)) == 6
         assert set(ids[:3]) == set(in_title) and set(ids[3:]) == set(in_body)
+
+
+def test_a_fault_of_ours_still_answers_in_json(world, api, monkeypatch, caplog):
+    from renkei.api import endpoints
+
+    def broken(*args, **kwargs):
+        raise RuntimeError("disk on fire")
+
+    monkeypatch.setattr(endpoints, "search_topics", broken)
+    response = api(world.bob).get("/topics")
+    assert_error(response, 500, "Something went wrong on our side.")
+    assert "disk on fire" not in response.content.decode()
+    assert "disk on fire" in caplog.text
+
+
+def test_a_list_parameter_cannot_pass_a_cursor_between_lists(world, api, post):
+    _many(world, post, 4)
+    bob = api(world.bob)
+    cursor = bob.get("/topics", {"limit": 2, "list": "x"}).json()["next_cursor"]
+    assert_error(bob.get("/communities", {"list": "x", "cursor": cursor}), 400)

@@ -30,12 +30,8 @@ Cursor = Query(None, description="`next_cursor` of the previous page; omit for t
 
 def _paged(request: HttpRequest, queryset: QuerySet, cursor: str | None, limit: int,
            list_name: str, fields: tuple[str, ...] = ()) -> tuple[list, str | None]:
-    bound_to = query_hash(request.auth.id, {"list": [list_name], **_params(request)})
+    bound_to = query_hash(f"{request.auth.id}:{list_name}", request.GET)
     return page(queryset, cursor=cursor, limit=limit, bound_to=bound_to, fields=fields)
-
-
-def _params(request: HttpRequest) -> dict[str, list[str]]:
-    return {name: request.GET.getlist(name) for name in request.GET}
 
 
 # --- me --------------------------------------------------------------------------------------

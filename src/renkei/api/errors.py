@@ -5,6 +5,8 @@ Services raise `ServiceError`; django-ninja raises its own errors for bad input;
 an HTML page, a pydantic dump alone, or a 500 for bad input.
 """
 
+import logging
+
 from django.conf import settings
 from django.core.exceptions import RequestDataTooBig
 from django.http import Http404, HttpRequest, HttpResponse
@@ -15,6 +17,7 @@ from ninja.errors import ValidationError as NinjaValidationError
 from renkei.errors import ServiceError
 
 BEARER_CHALLENGE = 'Bearer realm="renkei"'
+logger = logging.getLogger("renkei.api")
 
 
 class ApiError(Exception):
@@ -120,6 +123,13 @@ def install(api) -> None:
         error = too_large(settings.DATA_UPLOAD_MAX_MEMORY_SIZE)
         return _respond(api, request, 413, error.message, **error.extra)
 
+    def unexpected(request, exc: Exception) -> HttpResponse:
+        # A fault of ours, not of the request: logged in full, answered in JSON like the rest.
+        logger.error("API error on %s %s", request.method, request.path, exc_info=exc)
+        return _respond(api, request, 500,
+                        _("Something went wrong on our side. Please try again later."))
+
+    api.add_exception_handler(Exception, unexpected)
     api.add_exception_handler(ApiError, api_error)
     api.add_exception_handler(ServiceError, service_error)
     api.add_exception_handler(NinjaValidationError, validation_error)

@@ -36,13 +36,14 @@ class _Key:
     descending: bool
 
 
-def query_hash(user_id: int, params) -> str:
-    """What a cursor is bound to: who asked, which list, and every filter parameter."""
+def query_hash(scope: str, params) -> str:
+    """What a cursor is bound to: the scope (who asked, which list) and every filter
+    parameter."""
     items = []
     for name in sorted(set(params.keys()) - PAGING_PARAMS):
         values = params.getlist(name) if hasattr(params, "getlist") else [params[name]]
         items.append((name, sorted(str(v) for v in values)))
-    raw = repr((user_id, items)).encode()
+    raw = repr((scope, items)).encode()
     return hashlib.sha256(raw).hexdigest()[:24]
 
 

@@ -276,6 +276,7 @@ def test_list_endpoints_do_a_fixed_number_of_queries(world, api, post):
             assert bob.get(path, {"limit": 100}).status_code == 200
         return len(queries)
 
+    bob.get("/me")  # the token's first use is recorded; later calls within a minute are not
     post(world.alice, world.isac, "one")
     few = count("/topics"), count("/communities")
     for i in range(6):
@@ -599,3 +600,18 @@ def test_a_list_parameter_cannot_pass_a_cursor_between_lists(world, api, post):
     bob = api(world.bob)
     cursor = bob.get("/topics", {"limit": 2, "list": "x"}).json()["next_cursor"]
     assert_error(bob.get("/communities", {"list": "x", "cursor": cursor}), 400)
+
+
+def test_the_last_use_of_a_token_is_recorded_to_the_minute(world, api):
+    caller = api(world.bob)
+    token = ApiToken.objects.filter(prefix=caller.raw[:10])
+    assert caller.get("/me").status_code == 200
+    first = token.get().last_used_at
+    assert first is not None
+    recent = timezone.now() - timedelta(seconds=10)
+    token.update(last_used_at=recent)
+    caller.get("/me")
+    assert token.get().last_used_at == recent  # not written again within the minute
+    token.update(last_used_at=timezone.now() - timedelta(minutes=2))
+    caller.get("/me")
+    assert token.get().last_used_at > recent

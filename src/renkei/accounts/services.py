@@ -275,6 +275,9 @@ def revoke_api_token(*, actor: User, token: ApiToken) -> None:
         audit.record(actor, "token.revoke", token)
 
 
+TOKEN_USE_RECORDED_EVERY = timedelta(minutes=1)
+
+
 class TokenRefused(Exception):
     """Why a presented token was not accepted; the message is for the caller."""
 
@@ -294,5 +297,9 @@ def authenticate_api_token(raw: str) -> User:
     user = token.user
     if not user.is_active or not user.organisation.is_active:
         raise TokenRefused(_("The account of this API token is deactivated."))
-    ApiToken.objects.filter(pk=token.pk).update(last_used_at=timezone.now())
+    now = timezone.now()
+    # The settings page shows the last use to the minute; writing it on every request would
+    # make each API read a write (a commit per call under load).
+    if token.last_used_at is None or now - token.last_used_at >= TOKEN_USE_RECORDED_EVERY:
+        ApiToken.objects.filter(pk=token.pk).update(last_used_at=now)
     return user

@@ -3,7 +3,7 @@ import importlib
 from django.test import Client
 
 from renkei import settings as product_settings
-from renkei.accounts.views import _client_ip
+from renkei.accounts.client import client_ip
 
 
 def test_passwords_are_hashed_with_argon2_in_the_product():
@@ -21,9 +21,9 @@ def test_security_headers_on_every_page(db):
 def test_client_address_behind_a_trusted_proxy(rf, settings):
     request = rf.get("/", HTTP_X_FORWARDED_FOR="6.6.6.6, 203.0.113.7", REMOTE_ADDR="10.0.0.2")
     settings.TRUSTED_PROXY_HOPS = 0
-    assert _client_ip(request) == "10.0.0.2"
+    assert client_ip(request) == "10.0.0.2"
     settings.TRUSTED_PROXY_HOPS = 1
-    assert _client_ip(request) == "203.0.113.7"
+    assert client_ip(request) == "203.0.113.7"
 
 
 def test_language_switch_becomes_the_signed_in_users_setting(world, client):

@@ -28,6 +28,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 
 from renkei.accounts import audit, services, throttle
 from renkei.accounts.backends import EmailBackend
+from renkei.accounts.client import client_ip
 from renkei.accounts.forms import (
     CodeForm,
     LoginForm,
@@ -60,18 +61,6 @@ def _attempt(request: HttpRequest, service: Callable[..., Any], **kwargs: Any) -
         return False, None
 
 
-def _client_ip(request: HttpRequest) -> str | None:
-    """The client's address; behind N trusted proxies, the Nth address from the right of
-    X-Forwarded-For (addresses further left are whatever the client claimed)."""
-    hops = settings.TRUSTED_PROXY_HOPS
-    if hops > 0:
-        forwarded = [a.strip() for a in request.META.get("HTTP_X_FORWARDED_FOR", "").split(",")]
-        forwarded = [a for a in forwarded if a]
-        if len(forwarded) >= hops:
-            return forwarded[-hops]
-    return request.META.get("REMOTE_ADDR") or None
-
-
 def _lockout_message() -> str:
     minutes = max(1, math.ceil(settings.LOGIN_FAILURE_WINDOW_SECONDS / 60))
     return ngettext(
@@ -96,7 +85,7 @@ def _complete_login(request: HttpRequest, user: User, next_url: str) -> HttpResp
     request.session.pop(PENDING_LOGIN_KEY, None)
     login(request, user, backend=EMAIL_BACKEND)  # also gives the session a new key
     throttle.clear(user.email)
-    audit.record(user, "user.login", user, ip_address=_client_ip(request))
+    audit.record(user, "user.login", user, ip_address=client_ip(request))
     return redirect(_safe_next(request, next_url))
 
 
@@ -126,7 +115,7 @@ def login_view(request: HttpRequest) -> HttpResponse:
     if request.method == "POST":
         status = 400
         if form.is_valid():
-            email, ip = form.cleaned_data["email"], _client_ip(request)
+            email, ip = form.cleaned_data["email"], client_ip(request)
             # A locked address is refused before the password is even looked at.
             if throttle.is_locked(email, ip):
                 messages.error(request, _lockout_message())
@@ -161,7 +150,7 @@ def login_code_view(request: HttpRequest) -> HttpResponse:
     if request.method == "POST":
         status = 400
         if form.is_valid():
-            ip = _client_ip(request)
+            ip = client_ip(request)
             if throttle.is_locked(user.email, ip):
                 messages.error(request, _lockout_message())
                 status = 429
@@ -253,7 +242,7 @@ def totp_setup_view(request: HttpRequest) -> HttpResponse:
                 return redirect("accounts:totp_setup")
         elif action == "disable" and form.is_valid():
             # Guessing codes from a stolen session is throttled like guessing them at sign-in.
-            ip = _client_ip(request)
+            ip = client_ip(request)
             if throttle.is_locked(user.email, ip):
                 messages.error(request, _lockout_message())
                 status = 429

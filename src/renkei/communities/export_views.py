@@ -15,7 +15,7 @@ from django.shortcuts import render
 from django.urls import NoReverseMatch, reverse
 from django.views.decorators.http import require_GET
 
-from renkei.accounts.views import _client_ip as client_ip
+from renkei.accounts.client import client_ip
 from renkei.communities import export
 from renkei.errors import ServiceError
 

@@ -203,7 +203,8 @@ def test_bad_list_parameters_are_refused_clearly(world, api, params, message):
 
 def test_sql_and_fts_syntax_in_the_query_is_just_text(world, api, post):
     post(world.alice, world.isac, "普通の題名")
-    for q in ['"', '" OR 1=1 --', "*", "NEAR", "a OR b", "%", "\\\\", "'; DROP TABLE x; --"]:
+    for q in ['"', '""', '" OR 1=1 --', "*", "ab*", "NEAR(ab cd)", "a OR b", "%", "100%",
+              "\\\\", "C:\\temp", "'; DROP TABLE x; --", "title:ab", "^ab", "-ab"]:
         response = api(world.bob).get("/topics", {"q": q})
         if len(q) < 2:
             assert_error(response, 400)

@@ -496,6 +496,8 @@ def test_the_openapi_document_lists_the_paths(world, client):
                  "/api/v1/topics/{public_id}/attachments", "/api/v1/attachments/{attachment_id}"]:
         assert path in document["paths"], path
     assert "patch" in document["paths"]["/api/v1/topics/{public_id}"]
+    answers = document["paths"]["/api/v1/topics"]["get"]["responses"]
+    assert {"200", "400", "401", "404"} <= set(answers)
     assert document["components"]["securitySchemes"]["BearerToken"]["scheme"] == "bearer"
 
 

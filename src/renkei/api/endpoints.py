@@ -24,6 +24,12 @@ from renkei.sharing.visibility import access_community, access_topic, readable_c
 
 router = Router()
 
+
+def answers(schema, status: int = 200) -> dict:
+    """The operation's answer, and the errors every operation documents (see `errors`)."""
+    return {status: schema, 400: schemas.Error, 401: schemas.Error, 404: schemas.Error}
+
+
 Limit = Query(DEFAULT_LIMIT, ge=1, le=MAX_LIMIT, description="Items per page (1-100).")
 Cursor = Query(None, description="`next_cursor` of the previous page; omit for the first.")
 
@@ -36,7 +42,7 @@ def _paged(request: HttpRequest, queryset: QuerySet, cursor: str | None, limit: 
 
 # --- me --------------------------------------------------------------------------------------
 
-@router.get("/me", response=schemas.Me, url_name="me", tags=["me"])
+@router.get("/me", response=answers(schemas.Me), url_name="me", tags=["me"])
 def me(request: HttpRequest):
     user = request.auth
     return {
@@ -48,7 +54,7 @@ def me(request: HttpRequest):
 
 # --- communities -----------------------------------------------------------------------------
 
-@router.get("/communities", response=schemas.CommunityPage, url_name="communities",
+@router.get("/communities", response=answers(schemas.CommunityPage), url_name="communities",
             tags=["communities"])
 def community_list(request: HttpRequest, cursor: str | None = Cursor, limit: int = Limit):
     """The communities you may read."""
@@ -59,8 +65,8 @@ def community_list(request: HttpRequest, cursor: str | None = Cursor, limit: int
                       "next_cursor": next_cursor})
 
 
-@router.get("/communities/{community_id}", response=schemas.CommunityOut, url_name="community",
-            tags=["communities"])
+@router.get("/communities/{community_id}", response=answers(schemas.CommunityOut),
+            url_name="community", tags=["communities"])
 def community_detail(request: HttpRequest, community_id: str):
     community = access_community(request.auth, community_id)
     return serialise.community(community, serialise.Links(request))
@@ -84,7 +90,7 @@ class TopicFilters(Schema):
     sort: str | None = None
 
 
-@router.get("/topics", response=schemas.TopicPage, url_name="topics", tags=["topics"])
+@router.get("/topics", response=answers(schemas.TopicPage), url_name="topics", tags=["topics"])
 def topic_list(request: HttpRequest, filters: Query[TopicFilters], cursor: str | None = Cursor,
                limit: int = Limit):
     """Topics you may read: all of them, or a search with the same parameters as the search
@@ -136,7 +142,7 @@ def _detail(request: HttpRequest, topic: Topic) -> dict:
     }
 
 
-@router.post("/topics", response={201: schemas.TopicDetail}, url_name="topic_create",
+@router.post("/topics", response=answers(schemas.TopicDetail, 201), url_name="topic_create",
              tags=["topics"])
 def topic_create(request: HttpRequest, payload: schemas.TopicCreate):
     """Post a topic; the same checks as the page (who may post, TLP, audience)."""
@@ -152,7 +158,7 @@ def topic_create(request: HttpRequest, payload: schemas.TopicCreate):
     return Status(201, _detail(request, topic))
 
 
-@router.get("/topics/{public_id}", response=schemas.TopicDetail, url_name="topic",
+@router.get("/topics/{public_id}", response=answers(schemas.TopicDetail), url_name="topic",
             tags=["topics"])
 def topic_detail(request: HttpRequest, public_id: str):
     topic = _readable_topic(request, public_id)
@@ -160,7 +166,7 @@ def topic_detail(request: HttpRequest, public_id: str):
     return _detail(request, topic)
 
 
-@router.patch("/topics/{public_id}", response=schemas.TopicDetail, url_name="topic_update",
+@router.patch("/topics/{public_id}", response=answers(schemas.TopicDetail), url_name="topic_update",
               tags=["topics"])
 def topic_update(request: HttpRequest, public_id: str, payload: schemas.TopicUpdate):
     """Edit a topic; fields left out keep their values (the old version goes to its history)."""
@@ -188,8 +194,8 @@ def topic_update(request: HttpRequest, public_id: str, payload: schemas.TopicUpd
 
 # --- comments --------------------------------------------------------------------------------
 
-@router.get("/topics/{public_id}/comments", response=schemas.CommentPage, url_name="comments",
-            tags=["comments"])
+@router.get("/topics/{public_id}/comments", response=answers(schemas.CommentPage),
+            url_name="comments", tags=["comments"])
 def comment_list(request: HttpRequest, public_id: str, cursor: str | None = Cursor,
                  limit: int = Limit):
     topic = _readable_topic(request, public_id)
@@ -198,7 +204,7 @@ def comment_list(request: HttpRequest, public_id: str, cursor: str | None = Curs
     return fast_json({"items": [serialise.comment(c) for c in rows], "next_cursor": next_cursor})
 
 
-@router.post("/topics/{public_id}/comments", response={201: schemas.CommentOut},
+@router.post("/topics/{public_id}/comments", response=answers(schemas.CommentOut, 201),
              url_name="comment_create", tags=["comments"])
 def comment_create(request: HttpRequest, public_id: str, payload: schemas.CommentIn):
     topic = _readable_topic(request, public_id)
@@ -215,7 +221,7 @@ def _acknowledged(topic: Topic, acknowledged: bool, changed: bool) -> dict:
     return {"acknowledged": acknowledged, "changed": changed, "ack_count": count}
 
 
-@router.post("/topics/{public_id}/acknowledgement", response=schemas.Acknowledged,
+@router.post("/topics/{public_id}/acknowledgement", response=answers(schemas.Acknowledged),
              url_name="acknowledge", tags=["acknowledgements"])
 def acknowledge(request: HttpRequest, public_id: str):
     """いいね！: say you have read the topic. Repeating it changes nothing."""
@@ -224,7 +230,7 @@ def acknowledge(request: HttpRequest, public_id: str):
     return _acknowledged(topic, True, changed)
 
 
-@router.delete("/topics/{public_id}/acknowledgement", response=schemas.Acknowledged,
+@router.delete("/topics/{public_id}/acknowledgement", response=answers(schemas.Acknowledged),
                url_name="withdraw_acknowledgement", tags=["acknowledgements"])
 def withdraw_acknowledgement(request: HttpRequest, public_id: str):
     topic = _readable_topic(request, public_id)
@@ -234,7 +240,7 @@ def withdraw_acknowledgement(request: HttpRequest, public_id: str):
 
 # --- attachments -----------------------------------------------------------------------------
 
-@router.get("/topics/{public_id}/attachments", response=schemas.AttachmentPage,
+@router.get("/topics/{public_id}/attachments", response=answers(schemas.AttachmentPage),
             url_name="attachments", tags=["attachments"])
 def attachment_list(request: HttpRequest, public_id: str, cursor: str | None = Cursor,
                     limit: int = Limit):
@@ -247,7 +253,7 @@ def attachment_list(request: HttpRequest, public_id: str, cursor: str | None = C
                       "next_cursor": next_cursor})
 
 
-@router.post("/topics/{public_id}/attachments", response={201: schemas.AttachmentPage},
+@router.post("/topics/{public_id}/attachments", response=answers(schemas.AttachmentPage, 201),
              url_name="attachment_upload", tags=["attachments"])
 def attachment_upload(request: HttpRequest, public_id: str,
                       files: File[list[UploadedFile]]):
@@ -269,7 +275,7 @@ def attachment_download(request: HttpRequest, attachment_id: int):
 
 # --- notifications ---------------------------------------------------------------------------
 
-@router.get("/notifications", response=schemas.NotificationPage, url_name="notifications",
+@router.get("/notifications", response=answers(schemas.NotificationPage), url_name="notifications",
             tags=["notifications"])
 def notification_list(request: HttpRequest, unread: bool = False, cursor: str | None = Cursor,
                       limit: int = Limit):
@@ -285,7 +291,7 @@ def notification_list(request: HttpRequest, unread: bool = False, cursor: str | 
                       "unread_count": notification_services.unread_count(request.auth)})
 
 
-@router.post("/notifications/{notification_id}/read", response=schemas.NotificationOut,
+@router.post("/notifications/{notification_id}/read", response=answers(schemas.NotificationOut),
              url_name="notification_read", tags=["notifications"])
 def notification_read(request: HttpRequest, notification_id: int):
     notification = notification_services.mark_read(request.auth, notification_id)

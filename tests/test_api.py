@@ -618,3 +618,14 @@ def test_the_last_use_of_a_token_is_recorded_to_the_minute(world, api):
     token.update(last_used_at=timezone.now() - timedelta(minutes=2))
     caller.get("/me")
     assert token.get().last_used_at > recent
+
+
+def test_an_edit_keeps_an_audience_naming_someone_who_has_left(world, api, post):
+    topic = post(world.alice, world.isac, "限定", audience_mode=AudienceMode.CHOSEN,
+                 audience_users=[world.bob, world.alice2])
+    world.alice2.is_active = False
+    world.alice2.save(update_fields=["is_active"])
+    response = api(world.alice).patch(f"/topics/{topic.public_id}", {"body": "追記"})
+    assert response.status_code == 200, response.content
+    assert {u["id"] for u in response.json()["audience"]["users"]} == {world.bob.id,
+                                                                      world.alice2.id}

@@ -115,7 +115,9 @@ def _organisations(ids: list[int]) -> list[Organisation]:
 
 
 def _users(ids: list[int]) -> list[User]:
-    found = list(User.objects.select_related("organisation").filter(id__in=ids, is_active=True))
+    # Inactive people too: an audience kept on edit may name someone who has since left (they
+    # read nothing while inactive); whom an audience may name is the service's to decide.
+    found = list(User.objects.select_related("organisation").filter(id__in=ids))
     _refuse_unknown(ids, found, _("Unknown people: %(ids)s."))
     return found
 

@@ -139,38 +139,6 @@ def test_the_worker_command_runs_what_is_due(capsys):
     assert calls == [{"n": 1}]
 
 
-@handler("test.slow-record")
-def _slow_record(payload: dict) -> None:
-    import time
-
-    time.sleep(0.01)  # long enough for the other worker to try the same rows meanwhile
-    calls.append(payload)
-
-
-@pytest.mark.django_db(transaction=True)
-def test_two_workers_running_at_once_run_every_job_exactly_once():
-    import threading
-
-    from django.db import connection
-
-    for n in range(30):
-        insert_job("test.slow-record", {"n": n})
-
-    def worker(name: str) -> None:
-        try:
-            run_pending(me=name)
-        finally:
-            connection.close()
-
-    threads = [threading.Thread(target=worker, args=(f"w{i}",)) for i in range(2)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
-    assert sorted(p["n"] for p in calls) == list(range(30))
-    assert set(Job.objects.values_list("state", flat=True)) == {"done"}
-
-
 def test_finished_jobs_are_pruned_after_the_keep_days_failed_ones_kept(monkeypatch):
     monkeypatch.setattr("renkei.jobs.queue._last_prune", [])
     insert_job("test.record", {"n": 1})

@@ -75,12 +75,13 @@ def _page_number(raw) -> int:
 def pinned_first_page(pinned: QuerySet, others: QuerySet, raw_number, per_page: int) -> ListPage:
     """One page of `pinned` followed by `others` (two disjoint, ordered querysets)."""
     number = _page_number(raw_number)
-    pinned_count = pinned.count()
     offset = (number - 1) * per_page
     bound = max(COUNT_FLOOR, offset + per_page * (1 + LOOKAHEAD_PAGES))
-    others_count = others[: bound + 1].count()
-    lower_bound = others_count > bound
-    count = pinned_count + min(others_count, bound)
+    # Must-see lists are short; search's first list (title hits) may not be: bound both.
+    pinned_count = pinned[: bound + 1].count()
+    others_count = others[: bound + 1].count() if pinned_count <= bound else 0
+    lower_bound = pinned_count > bound or others_count > bound
+    count = min(pinned_count, bound) + min(others_count, bound)
     if not lower_bound and offset >= count > 0:
         number = -(-count // per_page)  # past the end: show the last page
         offset = (number - 1) * per_page

@@ -8,11 +8,20 @@ message, and never show a topic `readable_topics` would not.
 import re
 import zoneinfo
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date, datetime, time, timedelta
 
-from django.db.models import BooleanField, Exists, ExpressionWrapper, OuterRef, Q, QuerySet
+from django.db.models import (
+    BooleanField,
+    Exists,
+    ExpressionWrapper,
+    OuterRef,
+    Q,
+    QuerySet,
+    Value,
+)
 from django.db.models.expressions import RawSQL
+from django.db.models.functions import StrIndex
 from django.utils.translation import gettext as _
 
 from renkei.accounts.models import Organisation
@@ -21,6 +30,7 @@ from renkei.communities.models import (
     Acknowledgement,
     InformationKind,
     ReaderLevel,
+    TopicSearchEntry,
     TopicTag,
 )
 from renkei.communities.search_index import TERM_MAX, normalise
@@ -269,13 +279,15 @@ def _containing(term: str, *, title_only: bool = False) -> Q:
     return Q(id__in=RawSQL(sql, params))
 
 
-def _matched(topics: QuerySet, terms: list[str]) -> QuerySet:
-    """Topics with every term somewhere (title, body, a comment or a file name), each marked
-    `title_hit` when its title holds every term."""
+def _matched(topics: QuerySet, terms: list[str], *, rank: bool) -> QuerySet:
+    """Topics with every term somewhere (title, body, a comment or a file name); with `rank`,
+    each marked `title_hit` when its title holds every term."""
     in_title = Q()
     for term in terms:
         topics = topics.filter(_containing(term))
         in_title &= _containing(term, title_only=True)
+    if not rank:
+        return topics
     return topics.annotate(title_hit=ExpressionWrapper(in_title, output_field=BooleanField()))
 
 
@@ -284,6 +296,13 @@ _ORDER = {
     "created": ("-created_at", "-id"),
     "acks": ("-ack_count", "-updated_at", "-id"),
 }
+
+
+def _checked_terms(query: TopicQuery) -> list[str]:
+    errors = _q_errors(query.q)
+    if errors:
+        raise ServiceError(errors)
+    return search_terms(query.q)
 
 
 def search_topics(user, query: TopicQuery,
@@ -295,10 +314,31 @@ def search_topics(user, query: TopicQuery,
     order = _ORDER[query.sort or "updated"]
     if not query.q:
         return topics.order_by(*order)
-    errors = _q_errors(query.q)
-    if errors:
-        raise ServiceError(errors)
-    topics = _matched(topics, search_terms(query.q))
+    topics = _matched(topics, _checked_terms(query), rank=query.sort is None)
     if query.sort is None:
         order = ("-title_hit", *order)
     return topics.order_by(*order)
+
+
+def _title_holds(term: str) -> Exists:
+    """The topic's own title entry contains the term: one indexed row per topic, so the
+    database can check it topic by topic while it walks the newest first."""
+    return Exists(TopicSearchEntry.objects.filter(topic_id=OuterRef("pk"), field=search_index.TITLE)
+                  .annotate(at=StrIndex("text", Value(term))).filter(at__gt=0))
+
+
+def search_parts(user, query: TopicQuery,
+                 environment_id: int = LIVE_ENVIRONMENT_ID) -> tuple[QuerySet, QuerySet]:
+    """`search_topics` as two lists, the first followed by the second, for a paged page.
+
+    Ranked by title, one ordered list must find every match before it can show the first
+    twenty; two lists (titles holding the words, then the others), each by recency, let the
+    database walk the newest topics and stop after a page when a word is common."""
+    topics = search_topics(user, replace(query, sort=query.sort or "updated"), environment_id)
+    if not query.q or query.sort is not None:
+        return topics.none(), topics
+    in_title, elsewhere = Q(), Q()
+    for term in search_terms(query.q):
+        in_title &= _containing(term, title_only=True)
+        elsewhere |= ~_title_holds(term)
+    return topics.filter(in_title), topics.filter(elsewhere)

@@ -71,26 +71,31 @@ def _fts_tokens(text: str) -> str:
     return " ".join(f"{ord(a):x}g{ord(b):x}" for a, b in pairs(text))
 
 
-def _insert_sqlite(cursor, topic_id: int, field: str, text: str) -> None:
-    cursor.execute(f"INSERT INTO {ENTRY_TABLE} (topic_id, field, text) VALUES (%s, %s, %s)",
-                   [topic_id, field, text])
-    cursor.execute(f"INSERT INTO {FTS_TABLE} (rowid, tokens) VALUES (%s, %s)",
-                   [cursor.lastrowid, _fts_tokens(text)])
+def _write_sqlite(cursor, rows: list[tuple[int, str, str]]) -> None:
+    for topic_id, field, text in rows:
+        cursor.execute(f"INSERT INTO {ENTRY_TABLE} (topic_id, field, text) VALUES (%s, %s, %s)",
+                       [topic_id, field, text])
+        cursor.execute(f"INSERT INTO {FTS_TABLE} (rowid, tokens) VALUES (%s, %s)",
+                       [cursor.lastrowid, _fts_tokens(text)])
 
 
-def _insert_postgresql(cursor, topic_id: int, field: str, text: str) -> None:
-    cursor.execute(
+def _write_postgresql(cursor, rows: list[tuple[int, str, str]]) -> None:
+    cursor.executemany(
         f"INSERT INTO {ENTRY_TABLE} (topic_id, field, text, bigrams) "
         "VALUES (%s, %s, %s, array_to_tsvector(%s::text[]))",
-        [topic_id, field, text, list(dict.fromkeys(pairs(text)))],
+        [(topic_id, field, text, list(dict.fromkeys(pairs(text))))
+         for topic_id, field, text in rows],
     )
 
 
-def _insert(cursor, topic_id: int, field: str, raw: str) -> None:
-    insert = _insert_postgresql if connection.vendor == "postgresql" else _insert_sqlite
-    for piece in pieces(normalise(raw)):
-        if len(piece) >= 2:  # shorter texts hold no pair, so no search can find them
-            insert(cursor, topic_id, field, piece)
+def _write(cursor, texts: Iterable[tuple[int, str, str]]) -> None:
+    """Index raw texts given as (topic id, field, text)."""
+    rows = [(topic_id, field, piece) for topic_id, field, raw in texts
+            for piece in pieces(normalise(raw))
+            if len(piece) >= 2]  # shorter texts hold no pair, so no search can find them
+    if rows:
+        write = _write_postgresql if connection.vendor == "postgresql" else _write_sqlite
+        write(cursor, rows)
 
 
 def _texts(topic_ids: list[int], apps) -> list[tuple[int, str, str]]:
@@ -123,8 +128,7 @@ def index_topics(topic_ids: Iterable[int], apps=installed_apps) -> None:
         batch = topic_ids[start:start + BATCH]
         with transaction.atomic(), connection.cursor() as cursor:
             _remove(cursor, batch)
-            for topic_id, field, raw in _texts(batch, apps):
-                _insert(cursor, topic_id, field, raw)
+            _write(cursor, _texts(batch, apps))
 
 
 def index_topic(topic_id: int) -> None:
@@ -136,10 +140,8 @@ def index_added(topic_id: int, *, comments: Iterable[str] = (),
                 file_names: Iterable[str] = ()) -> None:
     """After a comment or files were added: only the new texts, not the whole topic again."""
     with transaction.atomic(), connection.cursor() as cursor:
-        for body in comments:
-            _insert(cursor, topic_id, COMMENT, body)
-        for name in file_names:
-            _insert(cursor, topic_id, FILE, name)
+        _write(cursor, [(topic_id, COMMENT, body) for body in comments]
+               + [(topic_id, FILE, name) for name in file_names])
 
 
 def rebuild(apps=installed_apps, progress=None) -> int:

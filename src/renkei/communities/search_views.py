@@ -10,9 +10,9 @@ from django.shortcuts import render
 from django.utils.translation import gettext_lazy as _
 
 from renkei.accounts.models import Organisation
-from renkei.communities.models import InformationKind, ReaderLevel, Topic, TopicTag
+from renkei.communities.models import InformationKind, ReaderLevel, TopicTag
 from renkei.communities.paging import pinned_first_page
-from renkei.communities.search import NO_TAG, parse_topic_query, search_topics
+from renkei.communities.search import NO_TAG, parse_topic_query, search_parts
 from renkei.communities.views import TOPICS_PER_PAGE, _my_communities, _topic_rows
 from renkei.errors import ServiceError
 from renkei.sharing.models import TLP
@@ -51,8 +51,8 @@ def search(request: HttpRequest) -> HttpResponse:
         errors = []
     page = None
     if query is not None:
-        topics = _topic_rows(search_topics(user, query))
-        page = pinned_first_page(Topic.objects.none(), topics, params.get("page"),
+        first, rest = search_parts(user, query)
+        page = pinned_first_page(_topic_rows(first), _topic_rows(rest), params.get("page"),
                                  TOPICS_PER_PAGE)
     return render(request, "communities/search.html", {
         "errors": errors, "page": page, "query": query,

@@ -181,10 +181,14 @@ def topic_ids_sql(term: str, *, title_only: bool = False) -> tuple[str, list]:
     title = f" AND e.field = '{TITLE}'" if title_only else ""
     if connection.vendor == "postgresql":
         lexemes = _spread(list(dict.fromkeys(pairs(term))), PG_PAIRS)
+        tsquery = " & ".join(_pg_lexeme(p) for p in lexemes)
+        if len(term) == 2:  # one pair: the index alone is exact
+            return (f"SELECT e.topic_id FROM {ENTRY_TABLE} e WHERE e.bigrams @@ %s::tsquery"
+                    f"{title}", [tsquery])
         return (
             f"SELECT e.topic_id FROM {ENTRY_TABLE} e WHERE e.bigrams @@ %s::tsquery "
             f"AND strpos(e.text, %s) > 0{title}",
-            [" & ".join(_pg_lexeme(p) for p in lexemes), term],
+            [tsquery, term],
         )
     return (
         f"SELECT e.topic_id FROM {ENTRY_TABLE} e WHERE e.id IN (SELECT rowid FROM {FTS_TABLE} "

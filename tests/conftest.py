@@ -34,6 +34,25 @@ def _default_language():
 
 
 @pytest.fixture(autouse=True)
+def _live_environment(request):
+    """Tests with real transactions end by emptying every table, the live environment row that
+    a migration created included; every database test starts with it in place."""
+    database = next((name for name in ("transactional_db", "db") if name in request.fixturenames),
+                    None)
+    marker = request.node.get_closest_marker("django_db")
+    if database is None and marker is not None:
+        database = "transactional_db" if marker.kwargs.get("transaction") else "db"
+    if database is None:
+        return
+    request.getfixturevalue(database)  # autouse fixtures run first: open the database now
+    from renkei.sharing.models import LIVE_ENVIRONMENT_ID, Environment
+
+    Environment.objects.get_or_create(
+        pk=LIVE_ENVIRONMENT_ID, defaults={"name": "本番", "kind": Environment.Kind.LIVE}
+    )
+
+
+@pytest.fixture(autouse=True)
 def _fast_password_hashing(settings):
     # Argon2 is the product's hasher (tests/test_settings.py checks it); tests that create and
     # sign in dozens of people would spend minutes in it, so they use a fast one.

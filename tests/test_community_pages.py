@@ -331,3 +331,21 @@ def test_must_see_topics_run_on_across_pages(as_user, world, post, monkeypatch):
              for n in (1, 2, 3)]
     assert pages == [[pinned[2], pinned[1]], [pinned[0], others[1]], [others[0]]]
     assert "5–5 of 5" in page(client, "detail", world.isac.id, page=3).content.decode()
+
+
+def test_home_new_topics_are_the_newest_whether_or_not_the_last_week_fills_the_list(
+    world, post, as_user
+):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    now = timezone.now()
+    old = post(world.commander, world.general, "一年前の告知", now=now - timedelta(days=365))
+    client = as_user(world.bob)
+    assert old.title in client.get("/").content.decode()
+    for n in range(20):
+        post(world.commander, world.general, f"今週の告知{n}", now=now - timedelta(hours=n))
+    body = client.get("/").content.decode()
+    assert "今週の告知19" in body
+    assert old.title not in body

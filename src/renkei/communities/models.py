@@ -182,10 +182,14 @@ class Topic(models.Model):
         verbose_name = _("topic")
         verbose_name_plural = _("topics")
         indexes = [
-            models.Index(fields=["community", "-updated_at"]),
+            models.Index(fields=["community", "-updated_at", "-id"], name="topic_community_latest"),
             models.Index(fields=["-created_at"]),
-            models.Index(fields=["-updated_at"]),
-            models.Index(fields=["community", "is_pinned"]),
+            models.Index(fields=["-updated_at", "-id"], name="topic_latest"),
+            # Must-see lists are short; partial indexes find them without reading the rest.
+            models.Index(fields=["community", "-updated_at", "-id"], name="topic_community_pinned",
+                         condition=Q(is_pinned=True)),
+            models.Index(fields=["-updated_at", "-id"], name="topic_pinned",
+                         condition=Q(is_pinned=True)),
         ]
 
     def __str__(self) -> str:

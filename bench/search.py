@@ -154,15 +154,17 @@ def explain(sql: str, vendor: str) -> str:
         return "\n".join(" ".join(str(c) for c in row) for row in cursor.fetchall())
 
 
-def full_page_in_process(user, word: str, runs: int) -> float:
-    """The search page through Django's test client: middleware, view, template, no socket."""
+def full_in_process(user, token: str, word: str, runs: int) -> tuple[float, float]:
+    """The search page and the API list through Django's test client: middleware, view,
+    template or JSON, no socket."""
     from django.test import Client
 
     client = Client(HTTP_ACCEPT_LANGUAGE="ja")
     client.force_login(user)
-    path = f"/topics/?q={quote(word)}"
-    ms, _sql, _q = timed(lambda: client.get(path), runs)
-    return ms
+    page_ms, _sql, _q = timed(lambda: client.get(f"/topics/?q={quote(word)}"), runs)
+    api = Client(HTTP_AUTHORIZATION=f"Bearer {token}")
+    api_ms, _sql, _q = timed(lambda: api.get(f"/api/v1/topics?limit=20&q={quote(word)}"), runs)
+    return page_ms, api_ms
 
 
 # --- report ----------------------------------------------------------------------------------
@@ -205,15 +207,18 @@ def write_report(result: dict, vendor: str) -> Path:
               f"{result['runs']} runs, ms; first person of each group)", "",
               "page = `search_parts` + first page of 20 with the bounded counts, as the search "
               "page builds it; api = `search_topics(...)[:21]`; full page = the search page "
-              "through Django's test client (middleware, view, template, no socket).", "",
+              "through Django's test client (middleware, view, template, no socket); full API = "
+              "GET /api/v1/topics?limit=20&q=… the same way.", "",
               "| word | about | group | hits shown | page ms | page SQL ms | queries | api ms | "
-              "api SQL ms | full page ms |", "|---|---|---|---|---|---|---|---|---|---|"]
+              "api SQL ms | full page ms | full API ms |",
+              "|---|---|---|---|---|---|---|---|---|---|---|"]
     about = dict(WORDS)
     for row in result["in_process"]:
         hits = f"{row['count']:,}" + ("+" if row["count_is_lower_bound"] else "")
         lines.append(f"| {row['word']} | {about.get(row['word'], '')} | {row['group']} | {hits} "
                      f"| {row['page_ms']} | {row['page_sql_ms']} | {row['page_queries']} | "
-                     f"{row['api_ms']} | {row['api_sql_ms']} | {row.get('full_page_ms', '')} |")
+                     f"{row['api_ms']} | {row['api_sql_ms']} | {row['full_page_ms']} | "
+                     f"{row['full_api_ms']} |")
     for item in result["explains"]:
         lines += ["", f"### Slowest query: {item['word']} ({item['group']}), "
                   f"{item['ms']} ms", "", "```sql", item["sql"], "```", "", "```",
@@ -237,6 +242,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--label", default="")
     parser.add_argument("--skip-http", action="store_true")
+    parser.add_argument("--no-full", action="store_true",
+                        help="skip the in-process page and API through the test client")
+    parser.add_argument("--words", nargs="+", help="only these words")
     args = parser.parse_args(argv)
     database_url = args.database_url or DEFAULT_URLS[args.db]
     vendor = vendor_of(database_url)
@@ -253,12 +261,12 @@ def main(argv: list[str] | None = None) -> int:
 
     info = machine(vendor)
     plans = pick_people(args.people)
-    words = [w for w, _ in WORDS]
+    words = args.words or [w for w, _ in WORDS]
     http_rows = []
+    tokens = {group: [issue_api_token(user=User.objects.get(pk=p["user_id"]),
+                                      name="bench-search", days=1)[1] for p in ps]
+              for group, ps in plans.items()}
     if not args.skip_http:
-        tokens = {group: [issue_api_token(user=User.objects.get(pk=p["user_id"]),
-                                          name="bench-search", days=1)[1] for p in ps]
-                  for group, ps in plans.items()}
         server = start_server(database_url, args.port, args.workers,
                               TMP_DIR / f"server-search-{vendor}.log")
         try:
@@ -294,7 +302,8 @@ def main(argv: list[str] | None = None) -> int:
         user = User.objects.get(pk=ps[0]["user_id"])
         for word in words:
             row = {"group": group, **in_process(user, word, args.runs)}
-            row["full_page_ms"] = full_page_in_process(user, word, args.runs)
+            row["full_page_ms"], row["full_api_ms"] = ("—", "—") if args.no_full else (
+                full_in_process(user, tokens[group][0], word, args.runs))
             print({k: v for k, v in row.items() if k != "slowest_sql"}, flush=True)
             rows.append(row)
         worst = max((r for r in rows if r["group"] == group), key=lambda r: r["page_ms"])

@@ -412,17 +412,34 @@ def expected_for(spec: WorldSpec, built: Built, u: int, env: str) -> tuple[set[i
 
 # --- the service read paths ------------------------------------------------------------------
 
-@pytest.mark.django_db
-def test_service_read_paths_match_the_oracle():
-    @settings(max_examples=40, **HYPOTHESIS)
+def in_random_worlds(max_examples: int, check_world, *, build_world=None) -> None:
+    """Run check_world(spec, built) on random worlds, each built in a transaction that is
+    rolled back afterwards; every read path's oracle test goes through here."""
+
+    @settings(max_examples=max_examples, **HYPOTHESIS)
     @given(spec=worlds())
     def check(spec: WorldSpec) -> None:
         with transaction.atomic():
-            built = build(spec)
-            _check_service_paths(spec, built)
+            built = (build_world or build)(spec)
+            check_world(spec, built)
             transaction.set_rollback(True)
 
     check()
+
+
+def for_each_user(check_user):
+    """check_user(spec, built, u) for every person of a world, as a check_world function."""
+
+    def check_world(spec: WorldSpec, built: Built) -> None:
+        for u in range(len(spec.users)):
+            check_user(spec, built, u)
+
+    return check_world
+
+
+@pytest.mark.django_db
+def test_service_read_paths_match_the_oracle():
+    in_random_worlds(40, _check_service_paths)
 
 
 def _check_service_paths(spec: WorldSpec, built: Built) -> None:
@@ -496,16 +513,7 @@ def test_pages_match_the_oracle():
     if missing:
         pytest.skip(missing)
 
-    @settings(max_examples=15, **HYPOTHESIS)
-    @given(spec=worlds())
-    def check(spec: WorldSpec) -> None:
-        with transaction.atomic():
-            built = build(spec)
-            for u in range(len(spec.users)):
-                _check_pages(spec, built, u)
-            transaction.set_rollback(True)
-
-    check()
+    in_random_worlds(15, for_each_user(_check_pages))
 
 
 # The home page lists this many of the newest readable topics; a world has at most 8.

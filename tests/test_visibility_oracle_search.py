@@ -3,25 +3,23 @@ exactly the topics the oracle says each person may read — through `search_topi
 environments, through the search page, and through a community page's keyword box."""
 
 import pytest
-from django.db import transaction
 from django.test import Client
 from django.urls import reverse
-from hypothesis import given, settings
 
 from renkei.communities import search_index
 from renkei.communities.models import Topic, TopicSearchEntry
 from renkei.communities.search import parse_topic_query, search_topics
 from tests.test_search import results_part
 from tests.test_visibility_oracle import (
-    HYPOTHESIS,
     LIVE,
     Built,
     WorldSpec,
     build,
     describe,
     expected_for,
+    for_each_user,
+    in_random_worlds,
     title_of,
-    worlds,
 )
 
 # Every generated title is "qzt<number>x": this finds them all, and nothing else.
@@ -40,35 +38,21 @@ def _build_indexed(spec: WorldSpec) -> Built:
 
 @pytest.mark.django_db
 def test_search_finds_exactly_what_the_oracle_allows():
-    @settings(max_examples=8, **HYPOTHESIS)
-    @given(spec=worlds())
-    def check(spec: WorldSpec) -> None:
-        with transaction.atomic():
-            built = _build_indexed(spec)
-            for u, user in enumerate(built.users):
-                for env, env_id in built.envs.items():
-                    _, want = expected_for(spec, built, u, env)
-                    query = parse_topic_query({"q": EVERY_TITLE}, user, env_id)
-                    got = set(search_topics(user, query, env_id)
-                              .values_list("public_id", flat=True))
-                    assert got == want, f"search_topics({describe(spec, u)}, {env})"
-            transaction.set_rollback(True)
+    def check_world(spec: WorldSpec, built: Built) -> None:
+        for u, user in enumerate(built.users):
+            for env, env_id in built.envs.items():
+                _, want = expected_for(spec, built, u, env)
+                query = parse_topic_query({"q": EVERY_TITLE}, user, env_id)
+                got = set(search_topics(user, query, env_id)
+                          .values_list("public_id", flat=True))
+                assert got == want, f"search_topics({describe(spec, u)}, {env})"
 
-    check()
+    in_random_worlds(8, check_world, build_world=_build_indexed)
 
 
 @pytest.mark.django_db
 def test_search_pages_show_exactly_what_the_oracle_allows():
-    @settings(max_examples=5, **HYPOTHESIS)
-    @given(spec=worlds())
-    def check(spec: WorldSpec) -> None:
-        with transaction.atomic():
-            built = _build_indexed(spec)
-            for u in range(len(spec.users)):
-                _check_pages(spec, built, u)
-            transaction.set_rollback(True)
-
-    check()
+    in_random_worlds(5, for_each_user(_check_pages), build_world=_build_indexed)
 
 
 def _check_pages(spec: WorldSpec, built: Built, u: int) -> None:

@@ -106,7 +106,7 @@ def cmd_start(args) -> int:
 
     cmd_migrate(argparse.Namespace(verbosity=0))
     logins = load_demo_world() if not Organisation.objects.exists() else demo_logins()
-    print_logins(logins)
+    print_logins(logins, url=f"http://{args.host}:{args.port}/")
     from django.db import connections
 
     connections.close_all()

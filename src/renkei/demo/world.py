@@ -298,14 +298,14 @@ def _table(rows: list[list[str]], out) -> None:
             print("  " + "  ".join("-" * w for w in widths), file=out)
 
 
-def print_logins(logins: list[DemoLogin], out=None) -> None:
+def print_logins(logins: list[DemoLogin], out=None, url: str = SIGN_IN_URL) -> None:
     out = out or sys.stdout
     if not logins:
         print(_("No demo logins: this database does not hold the demo world."), file=out)
         return
     password = logins[0].password
     print(file=out)
-    print(_("renkei demo world: sign in at %(url)s") % {"url": SIGN_IN_URL}, file=out)
+    print(_("renkei demo world: sign in at %(url)s") % {"url": url}, file=out)
     print(_("Every demo account has the password: %(password)s") % {"password": password},
           file=out)
 

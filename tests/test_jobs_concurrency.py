@@ -40,7 +40,7 @@ def live_environment_restored(django_db_blocker):
 
 
 def test_two_workers_running_at_once_run_every_job_exactly_once(live_environment_restored,
-                                                                  transactional_db):
+                                                                  database_like_production):
     for n in range(30):
         insert_job("test.slow-record", {"n": n})
 

@@ -1,7 +1,6 @@
 """Topic ids: `YYYYMMDD-NNNNNN`, the date in Asia/Tokyo, a sequence per day, unique under load."""
 
 import re
-import sqlite3
 import threading
 from datetime import UTC, date, datetime
 
@@ -53,36 +52,6 @@ def test_ids_stay_the_same_after_an_edit(world, post):
 
 
 THREADS = 8
-
-
-@pytest.fixture
-def database_like_production(transactional_db, tmp_path):
-    """On SQLite, run on a database file, as production does.
-
-    The SQLite test database lives in memory with a shared cache, where a second writer fails
-    at once with "table is locked" instead of waiting for the busy timeout; production uses a
-    file with WAL and IMMEDIATE transactions, which is what this test is about. The empty test
-    database is copied to a file for the length of the test.
-    """
-    if connection.vendor != "sqlite":
-        yield
-        return
-    original = connection.settings_dict["NAME"]
-    path = tmp_path / "concurrency.sqlite3"
-    with connection.cursor() as cursor:
-        cursor.execute("VACUUM INTO %s", [str(path)])
-    # An in-memory database dies with its last connection; keep it alive while we are away.
-    keeper = sqlite3.connect(original, uri=True) if connection.is_in_memory_db() else None
-    connection.settings_dict["NAME"] = str(path)  # shared with the threads' connections
-    connection.close()
-    try:
-        yield
-    finally:
-        connection.close()
-        connection.settings_dict["NAME"] = original
-        connection.ensure_connection()
-        if keeper is not None:
-            keeper.close()
 
 
 def test_concurrent_posts_get_unique_consecutive_numbers(database_like_production):

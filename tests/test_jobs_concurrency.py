@@ -26,21 +26,7 @@ def _slow_record(payload: dict) -> None:
         calls.append(payload)
 
 
-@pytest.fixture
-def live_environment_restored(django_db_blocker):
-    """A transactional test ends by emptying every table, the live environment (a row written
-    by a migration) included; later tests need it back. Set up before the database fixture, so
-    this teardown runs after the emptying."""
-    yield
-    from renkei.sharing.models import LIVE_ENVIRONMENT_ID, Environment
-
-    with django_db_blocker.unblock():
-        Environment.objects.get_or_create(pk=LIVE_ENVIRONMENT_ID,
-                                          defaults={"name": "本番", "kind": "live"})
-
-
-def test_two_workers_running_at_once_run_every_job_exactly_once(live_environment_restored,
-                                                                  database_like_production):
+def test_two_workers_running_at_once_run_every_job_exactly_once(database_like_production):
     for n in range(30):
         insert_job("test.slow-record", {"n": n})
 

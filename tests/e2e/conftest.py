@@ -4,7 +4,6 @@ Playwright's own browser downloads are never used; without /usr/bin/chromium the
 skipped with a reason, unless RENKEI_E2E_REQUIRED is set (as CI does), where that is an error.
 """
 
-import importlib
 import os
 from pathlib import Path
 
@@ -42,34 +41,6 @@ def pytest_collection_modifyitems(config, items):
 
 def _is_e2e(item) -> bool:
     return Path(__file__).parent in Path(str(item.fspath)).parents
-
-
-@pytest.hookimpl(hookwrapper=True)
-def pytest_runtest_teardown(item, nextitem):
-    """Put back the rows migrations create, which a transactional test's flush removes.
-
-    Browser tests need transactions that really commit (the live server reads from another
-    thread), so Django empties every table after each one; a later transactional test that
-    does not ask for serialized rollback would otherwise find no live environment.
-    """
-    yield
-    # After the session's last test the test database is gone: nothing to put back, and the
-    # connection would point at the real database.
-    if nextitem is None or not getattr(item, "_renkei_used_database", False):
-        return
-    from django.apps import apps
-    from django.db import connection
-    from pytest_django.plugin import blocking_manager_key
-
-    live = importlib.import_module("renkei.sharing.migrations.0002_live_environment")
-    with item.config.stash[blocking_manager_key].unblock(), connection.schema_editor() as editor:
-        live.create_live_environment(apps, editor)
-
-
-@pytest.fixture(autouse=True)
-def _mark_database_used(request):
-    """Only a browser test that really ran had a database to restore (see the hook above)."""
-    request.node._renkei_used_database = "live_server" in request.fixturenames
 
 
 @pytest.fixture

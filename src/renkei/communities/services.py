@@ -47,13 +47,6 @@ COMMENT_MAX = 20_000
 NOTIFICATION_CHANNEL_NAME = "観測情報等通知用（{name}）"
 
 
-def _centre() -> Organisation:
-    centre = Organisation.objects.filter(kind=OrganisationKind.CENTRE).order_by("id").first()
-    if centre is None:
-        raise ServiceError(_("There is no coordination centre organisation yet."))
-    return centre
-
-
 # --- communities -----------------------------------------------------------------------------
 
 def open_notification_channel(organisation: Organisation) -> Community:

@@ -12,11 +12,11 @@ PG_PORT ?= 5432
 TEST_PG_URL ?= postgres://postgres@$(PG_HOST):$(PG_PORT)/renkei
 PYTEST_ARGS ?=
 # Translations: the .mo files are built from the .po files when gettext is there.
-PO_FILES := $(wildcard src/renkei/locale/*/LC_MESSAGES/*.po)
+PO_FILES := $(wildcard src/renkei/locale/*/LC_MESSAGES/*.po src/renkei/*/locale/*/LC_MESSAGES/*.po)
 MO_FILES := $(PO_FILES:.po=.mo)
 PG_ANSWERS = $(BIN)/python -c "import psycopg; psycopg.connect(host='$(PG_HOST)', port=$(PG_PORT), user='postgres', dbname='postgres', connect_timeout=3).close()" 2>/dev/null
 
-.PHONY: start test test-sqlite test-postgres install lint clean
+.PHONY: start test test-sqlite test-postgres install lint clean messages
 
 start: install
 	$(BIN)/renkei start
@@ -53,6 +53,15 @@ test-sqlite: install
 test-postgres: install
 	@echo "=== renkei test suite on PostgreSQL ($(TEST_PG_URL)) ==="
 	DATABASE_URL=$(TEST_PG_URL) $(BIN)/pytest $(PYTEST_ARGS)
+
+# Apps with a catalogue of their own (src/renkei/<app>/locale/); the project catalogue leaves them out.
+APP_CATALOGUES := $(patsubst src/renkei/%/locale,%,$(wildcard src/renkei/*/locale))
+DJANGO_ADMIN := $(abspath $(BIN))/django-admin
+
+# Extract marked strings into every catalogue; translate the new entries, then `make install`.
+messages: $(STAMP)
+	cd src/renkei && $(DJANGO_ADMIN) makemessages -l ja -l en $(foreach a,$(APP_CATALOGUES),--ignore '$(a)/*')
+	for app in $(APP_CATALOGUES); do (cd src/renkei/$$app && $(DJANGO_ADMIN) makemessages -l ja -l en) || exit 1; done
 
 lint: $(STAMP)
 	$(BIN)/ruff check src tests

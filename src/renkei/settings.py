@@ -43,6 +43,12 @@ INSTALLED_APPS = [
     "renkei.communities",
     "renkei.jobs",
     "renkei.notifications",
+    "renkei.incidents",
+    "renkei.situation",
+    "renkei.intel",
+    "renkei.feeds",
+    "renkei.risk",
+    "renkei.evaluations",
 ]
 
 MIDDLEWARE = [

@@ -34,5 +34,11 @@ urlpatterns = [
     path("api/v1/", api.urls),
     path("accounts/", include("renkei.accounts.urls")),
     path("notifications/", include("renkei.notifications.urls")),
+    path("incidents/", include("renkei.incidents.urls")),
+    path("situation/", include("renkei.situation.urls")),
+    path("intel/", include("renkei.intel.urls")),
+    path("feeds/", include("renkei.feeds.urls")),
+    path("risk/", include("renkei.risk.urls")),
+    path("evaluations/", include("renkei.evaluations.urls")),
     path("", include("renkei.communities.urls")),
 ]

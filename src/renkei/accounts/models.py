@@ -80,6 +80,7 @@ class CentreRole(models.TextChoices):
     LIAISON = "liaison", _("Liaison")
     DUTY_OFFICER = "duty_officer", _("Duty officer")
     ANALYST = "analyst", _("Analyst")
+    RISK_ASSESSOR = "risk_assessor", _("Risk assessor")
 
 
 class UserManager(BaseUserManager):

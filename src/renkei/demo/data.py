@@ -65,6 +65,7 @@ ORGANISATIONS: tuple[Org, ...] = (
         Person("kato", "加藤 由美", roles=("duty_officer",)),
         Person("yoshida", "吉田 翔太", roles=("analyst",)),
         Person("sasaki", "佐々木 直子", admin=True, platform_admin=True),
+        Person("inoue", "井上 恵", roles=("risk_assessor",)),
     )),
     # Ministries, agencies, police and a CTI vendor.
     _org("mdc", "デジタル通信省", "ministry", "mdc.example",
@@ -277,6 +278,7 @@ COMMANDER, CONTROLLER = "centre.takahashi", "centre.nakamura"
 RESPONDER, RESPONDER2 = "centre.ito", "centre.kobayashi"
 LIAISON, DUTY, ANALYST, SYSADMIN = (
     "centre.yamamoto", "centre.kato", "centre.yoshida", "centre.sasaki")
+RISK_ASSESSOR = "centre.inoue"
 
 
 # --- templated families -------------------------------------------------------------------------

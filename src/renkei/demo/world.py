@@ -8,6 +8,7 @@ import sys
 import unicodedata
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
+from importlib import import_module
 from zoneinfo import ZoneInfo
 
 import pyotp
@@ -55,6 +56,18 @@ def _email(org: data.Org, person: data.Person) -> str:
 
 # --- loading ----------------------------------------------------------------------------------
 
+# Each part of the domain adds its own demo data on top of the organisations, people and
+# communities built here; `load(builder)` reads builder.orgs, .users, .communities and .now.
+DOMAIN_DEMOS = (
+    "renkei.incidents.demo",
+    "renkei.situation.demo",
+    "renkei.intel.demo",
+    "renkei.feeds.demo",
+    "renkei.risk.demo",
+    "renkei.evaluations.demo",
+)
+
+
 def load_demo_world(now: datetime | None = None) -> list[DemoLogin]:
     """Build the demo world in one transaction; if it is already there, just return its logins."""
     if _already_loaded():
@@ -68,6 +81,8 @@ def load_demo_world(now: datetime | None = None) -> list[DemoLogin]:
         builder.make_communities()
         builder.post_bulletins()
         builder.react()
+        for module in DOMAIN_DEMOS:
+            import_module(module).load(builder)
     return demo_logins()
 
 

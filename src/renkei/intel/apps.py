@@ -1,0 +1,8 @@
+from django.apps import AppConfig
+from django.utils.translation import gettext_lazy as _
+
+
+class IntelConfig(AppConfig):
+    name = "renkei.intel"
+    label = "intel"
+    verbose_name = _("Indicators: STIX store and TAXII server")

@@ -1,0 +1,8 @@
+from django.apps import AppConfig
+from django.utils.translation import gettext_lazy as _
+
+
+class SituationConfig(AppConfig):
+    name = "renkei.situation"
+    label = "situation"
+    verbose_name = _("Situation reports, bulletins and sanitised sharing")

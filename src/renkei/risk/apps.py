@@ -6,3 +6,7 @@ class RiskConfig(AppConfig):
     name = "renkei.risk"
     label = "risk"
     verbose_name = _("Risk assessment")
+
+    def ready(self) -> None:
+        # Registers the job handlers and the reminder ticker.
+        from renkei.risk import jobs  # noqa: F401

@@ -1,0 +1,497 @@
+"""Every write of risk assessment: the catalogue, rounds, submissions, feedback reports.
+
+Each function takes the acting person, checks everything first (raising ServiceError with a
+message in their language), then writes in one transaction with its audit entry. Who may do
+what: the centre's risk assessors run rounds, edit the catalogue and write feedback
+(`risk_visibility.may_manage_risk`); the people of a target organisation edit its draft while the
+round is open, and its admins submit it.
+"""
+
+import json
+from datetime import date
+
+from django.db import IntegrityError, transaction
+from django.db.models import Max
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from renkei.accounts import audit
+from renkei.accounts.models import Organisation, OrganisationKind, User
+from renkei.errors import ServiceError
+from renkei.jobs.queue import enqueue
+from renkei.risk import pdca
+from renkei.risk.catalogue import Catalogue, validate
+from renkei.risk.catalogue_data import default_catalogue
+from renkei.risk.feedback import Row, build_report, item_keys
+from renkei.risk.models import (
+    Approach,
+    CatalogueVersion,
+    FeedbackComment,
+    FeedbackReport,
+    Round,
+    RoundTarget,
+    Submission,
+    SubmissionRow,
+)
+from renkei.risk.rows import clean_row
+from renkei.sharing.risk_visibility import may_manage_risk
+
+MAX_COMMENT = 4000
+
+
+def _require_assessor(actor: User) -> None:
+    if not may_manage_risk(actor):
+        raise ServiceError(_("Only the centre's risk assessors may do this."))
+
+
+# --- the catalogue ---------------------------------------------------------------------------
+
+def ensure_catalogue() -> CatalogueVersion:
+    """The newest published version; on a new installation, the shipped default as version 1."""
+    published = CatalogueVersion.objects.filter(
+        state=CatalogueVersion.State.PUBLISHED).order_by("-number").first()
+    if published is not None:
+        return published
+    with transaction.atomic():
+        number = (CatalogueVersion.objects.aggregate(n=Max("number"))["n"] or 0) + 1
+        return CatalogueVersion.objects.create(
+            number=number, state=CatalogueVersion.State.PUBLISHED, data=default_catalogue(),
+            note=_("The shipped default catalogue"), published_at=timezone.now())
+
+
+def catalogue_of(version: CatalogueVersion) -> Catalogue:
+    return Catalogue(version.data)
+
+
+def start_catalogue_draft(*, actor: User) -> CatalogueVersion:
+    """A new draft, copied from the newest published version (or the open draft if any)."""
+    _require_assessor(actor)
+    draft = CatalogueVersion.objects.filter(state=CatalogueVersion.State.DRAFT).first()
+    if draft is not None:
+        return draft
+    base = ensure_catalogue()
+    with transaction.atomic():
+        number = CatalogueVersion.objects.aggregate(n=Max("number"))["n"] + 1
+        draft = CatalogueVersion.objects.create(number=number, data=base.data,
+                                                created_by=actor)
+        audit.record(actor, "risk.catalogue.draft", draft, base=base.number)
+    return draft
+
+
+def edit_catalogue_draft(*, actor: User, version: CatalogueVersion, text: str,
+                         note: str = "") -> CatalogueVersion:
+    _require_assessor(actor)
+    if version.state != CatalogueVersion.State.DRAFT:
+        raise ServiceError(_("A published catalogue version cannot be changed; start a new "
+                             "draft."))
+    try:
+        data = json.loads(text)
+    except ValueError as exc:
+        raise ServiceError(_("The catalogue is not valid JSON: %(error)s") % {"error": exc}) \
+            from None
+    errors = validate(data)
+    if errors:
+        raise ServiceError(errors[:30])
+    with transaction.atomic():
+        version.data = data
+        version.note = note.strip()[:300]
+        version.save(update_fields=["data", "note"])
+        audit.record(actor, "risk.catalogue.edit", version)
+    return version
+
+
+def publish_catalogue(*, actor: User, version: CatalogueVersion) -> CatalogueVersion:
+    _require_assessor(actor)
+    if version.state != CatalogueVersion.State.DRAFT:
+        raise ServiceError(_("This version is already published."))
+    errors = validate(version.data)
+    if errors:
+        raise ServiceError(errors[:30])
+    with transaction.atomic():
+        version.state = CatalogueVersion.State.PUBLISHED
+        version.published_at = timezone.now()
+        version.save(update_fields=["state", "published_at"])
+        audit.record(actor, "risk.catalogue.publish", version)
+    return version
+
+
+# --- rounds ----------------------------------------------------------------------------------
+
+def _target_organisations(sectors: list[str], organisation_ids: list[int]) -> list[int]:
+    participants = Organisation.objects.filter(is_active=True,
+                                               kind=OrganisationKind.PARTICIPANT)
+    by_sector = participants.filter(sector__in=sectors).values_list("id", flat=True) \
+        if sectors else []
+    listed = set(Organisation.objects.filter(
+        pk__in=organisation_ids, is_active=True).exclude(kind=OrganisationKind.CENTRE)
+        .values_list("id", flat=True))
+    if len(listed) != len(set(organisation_ids)):
+        raise ServiceError(_("Some of the chosen organisations cannot take part."))
+    return sorted(set(by_sector) | listed)
+
+
+def _check_round_fields(title: str, opens_on: date, closes_on: date, approach: str) -> None:
+    if not title.strip():
+        raise ServiceError(_("A title is needed."))
+    if closes_on < opens_on:
+        raise ServiceError(_("A round cannot close before it opens."))
+    if approach not in Approach.values:
+        raise ServiceError(_("Unknown approach."))
+
+
+def create_round(*, actor: User, title: str, opens_on: date, closes_on: date,
+                 approach: str = Approach.STANDARD, sectors: list[str] | None = None,
+                 organisation_ids: list[int] | None = None,
+                 number: int | None = None) -> Round:
+    """A planned round; it pins the newest published catalogue version."""
+    _require_assessor(actor)
+    _check_round_fields(title, opens_on, closes_on, approach)
+    sectors = sorted(set(sectors or []))
+    targets = _target_organisations(sectors, list(organisation_ids or []))
+    if not targets:
+        raise ServiceError(_("Choose at least one target organisation (by sector or by name)."))
+    catalogue = ensure_catalogue()
+    with transaction.atomic():
+        if number is None:
+            number = (Round.objects.aggregate(n=Max("number"))["n"] or 0) + 1
+        elif Round.objects.filter(number=number).exists():
+            raise ServiceError(_("Round %(n)d already exists.") % {"n": number})
+        created = Round.objects.create(
+            number=number, title=title.strip(), opens_on=opens_on, closes_on=closes_on,
+            approach=approach, catalogue=catalogue, target_sectors=sectors, created_by=actor)
+        RoundTarget.objects.bulk_create(RoundTarget(round=created, organisation_id=o)
+                                        for o in targets)
+        audit.record(actor, "risk.round.create", created, targets=len(targets))
+    return created
+
+
+def update_round(*, actor: User, round: Round, title: str, opens_on: date, closes_on: date,
+                 approach: str, sectors: list[str], organisation_ids: list[int]) -> Round:
+    _require_assessor(actor)
+    if round.state != Round.State.PLANNED:
+        raise ServiceError(_("Only a planned round can be changed."))
+    _check_round_fields(title, opens_on, closes_on, approach)
+    sectors = sorted(set(sectors))
+    targets = _target_organisations(sectors, organisation_ids)
+    if not targets:
+        raise ServiceError(_("Choose at least one target organisation (by sector or by name)."))
+    with transaction.atomic():
+        round.title, round.opens_on, round.closes_on = title.strip(), opens_on, closes_on
+        round.approach, round.target_sectors = approach, sectors
+        # A planned round takes the newest published catalogue; it is pinned when it opens.
+        round.catalogue = ensure_catalogue()
+        round.save()
+        round.targets.exclude(organisation_id__in=targets).delete()
+        have = set(round.targets.values_list("organisation_id", flat=True))
+        RoundTarget.objects.bulk_create(RoundTarget(round=round, organisation_id=o)
+                                        for o in targets if o not in have)
+        audit.record(actor, "risk.round.update", round, targets=len(targets))
+    return round
+
+
+TRANSITIONS = {
+    Round.State.PLANNED: Round.State.OPEN,
+    Round.State.OPEN: Round.State.CLOSED,
+    Round.State.CLOSED: Round.State.FEEDBACK_RELEASED,
+}
+
+
+def advance_round(*, actor: User, round: Round, to: str) -> Round:
+    """planned → open (invitations go out), open → closed (feedback reports are computed),
+    closed → feedback released (every report not yet released is released)."""
+    _require_assessor(actor)
+    if TRANSITIONS.get(round.state) != to:
+        raise ServiceError(_("A round in state “%(state)s” cannot move to “%(to)s”.") % {
+            "state": round.get_state_display(), "to": Round.State(to).label
+            if to in Round.State.values else to})
+    now = timezone.now()
+    with transaction.atomic():
+        locked = Round.objects.select_for_update().get(pk=round.pk)
+        if locked.state != round.state:
+            raise ServiceError(_("Someone else has just changed this round; reload the page."))
+        round.state = to
+        if to == Round.State.OPEN:
+            round.opened_at = now
+            enqueue("risk.invite", {"round": round.pk}, dedupe_key=f"risk.invite:{round.pk}")
+        elif to == Round.State.CLOSED:
+            round.closed_at = now
+        else:
+            round.released_at = now
+        round.save(update_fields=["state", "opened_at", "closed_at", "released_at"])
+        if to == Round.State.CLOSED:
+            generate_feedback(actor=actor, round=round)
+        elif to == Round.State.FEEDBACK_RELEASED:
+            for report in round.feedback_reports.filter(released_at__isnull=True):
+                _release(actor, report, now)
+        audit.record(actor, f"risk.round.{to}", round)
+    return round
+
+
+# --- submissions -----------------------------------------------------------------------------
+
+def _require_participant(actor: User, round: Round) -> None:
+    """The acting person belongs to a target organisation of this round."""
+    if not (actor.is_active and actor.organisation.is_active
+            and round.targets.filter(organisation_id=actor.organisation_id).exists()):
+        raise ServiceError(_("Your organisation is not a target of this round."))
+
+
+def _require_open(round: Round) -> None:
+    if round.state != Round.State.OPEN:
+        raise ServiceError(_("This round is not open: submissions are accepted from "
+                             "%(opens)s to %(closes)s while the centre keeps it open.") % {
+            "opens": round.opens_on.isoformat(), "closes": round.closes_on.isoformat()})
+
+
+def _require_draft(actor: User, submission: Submission) -> None:
+    if submission.organisation_id != actor.organisation_id:
+        raise ServiceError(_("Only the organisation's own people may edit its assessment."))
+    _require_participant(actor, submission.round)
+    _require_open(submission.round)
+    if not submission.is_draft:
+        raise ServiceError(_("A submitted version is frozen; start a new version to change "
+                             "it."))
+
+
+def start_draft(*, actor: User, round: Round) -> Submission:
+    """The organisation's draft for the round: the open one, or a new version copied from the
+    newest version (rows and PDCA answers)."""
+    _require_participant(actor, round)
+    _require_open(round)
+    organisation = actor.organisation
+    with transaction.atomic():
+        existing = Submission.objects.filter(round=round, organisation=organisation,
+                                             state=Submission.State.DRAFT).first()
+        if existing is not None:
+            return existing
+        latest = Submission.objects.filter(round=round, organisation=organisation) \
+            .order_by("-version").first()
+        pdca_answers = latest.pdca if latest else {}
+        if latest is None:
+            previous = _previous_submitted(round, organisation)
+            pdca_answers = previous.pdca if previous else {}
+        try:
+            with transaction.atomic():
+                draft = Submission.objects.create(
+                    round=round, organisation=organisation,
+                    version=(latest.version + 1) if latest else 1, pdca=pdca_answers,
+                    created_by=actor)
+        except IntegrityError:
+            # Someone of the same organisation started one a moment ago: use theirs.
+            return Submission.objects.get(round=round, organisation=organisation,
+                                          state=Submission.State.DRAFT)
+        if latest is not None:
+            SubmissionRow.objects.bulk_create(
+                SubmissionRow(submission=draft, **{f: getattr(r, f) for f in _ROW_FIELDS})
+                for r in latest.rows.all())
+        audit.record(actor, "risk.submission.start", draft, round=round.number,
+                     version=draft.version)
+    return draft
+
+
+_ROW_FIELDS = ("position", "asset", "outcome", "threat", "risk_source", "phases", "cia",
+               "existing_measures", "likelihood", "impact", "risk_level", "treatment")
+
+
+def _clean(submission: Submission, raw: dict) -> dict:
+    catalogue = catalogue_of(submission.round.catalogue)
+    values, errors = clean_row(catalogue, submission.round.approach, raw)
+    if errors:
+        from renkei.risk.rows import FIELD_NAMES
+
+        raise ServiceError([f"{FIELD_NAMES[field]}: {message}"
+                            for field, message in errors.items()])
+    return values
+
+
+def add_row(*, actor: User, submission: Submission, raw: dict) -> SubmissionRow:
+    _require_draft(actor, submission)
+    values = _clean(submission, raw)
+    with transaction.atomic():
+        position = (submission.rows.aggregate(n=Max("position"))["n"] or 0) + 1
+        row = SubmissionRow.objects.create(submission=submission, position=position, **values)
+        submission.save(update_fields=["updated_at"])
+    return row
+
+
+def update_row(*, actor: User, submission: Submission, row_id: int, raw: dict) -> SubmissionRow:
+    _require_draft(actor, submission)
+    row = submission.rows.filter(pk=row_id).first()
+    if row is None:
+        raise ServiceError(_("That row is not in this draft."))
+    values = _clean(submission, raw)
+    with transaction.atomic():
+        for field, value in values.items():
+            setattr(row, field, value)
+        row.save()
+        submission.save(update_fields=["updated_at"])
+    return row
+
+
+def delete_row(*, actor: User, submission: Submission, row_id: int) -> None:
+    _require_draft(actor, submission)
+    with transaction.atomic():
+        if not submission.rows.filter(pk=row_id).delete()[0]:
+            raise ServiceError(_("That row is not in this draft."))
+        submission.save(update_fields=["updated_at"])
+
+
+def replace_rows(*, actor: User, submission: Submission, rows: list[dict],
+                 pdca_answers: dict | None = None, source: str = "xlsx") -> Submission:
+    """All rows at once (an XLSX upload): already checked; written whole or not at all."""
+    _require_draft(actor, submission)
+    with transaction.atomic():
+        submission.rows.all().delete()
+        SubmissionRow.objects.bulk_create(
+            (SubmissionRow(submission=submission, position=i, **values)
+             for i, values in enumerate(rows, start=1)), batch_size=1000)
+        fields = ["updated_at"]
+        if pdca_answers:
+            submission.pdca = {**submission.pdca, **pdca_answers}
+            fields.append("pdca")
+        submission.save(update_fields=fields)
+        audit.record(actor, "risk.submission.import", submission, rows=len(rows),
+                     source=source)
+    return submission
+
+
+def set_pdca(*, actor: User, submission: Submission, answers: dict) -> Submission:
+    _require_draft(actor, submission)
+    cleaned, wrong = pdca.clean(answers)
+    if wrong:
+        raise ServiceError(_("Choose a level from 0 to 4 for: %(items)s") % {
+            "items": "、".join(wrong)})
+    with transaction.atomic():
+        submission.pdca = cleaned
+        submission.save(update_fields=["pdca", "updated_at"])
+    return submission
+
+
+def submit(*, actor: User, submission: Submission) -> Submission:
+    """Freeze the draft; from now on the centre reads it."""
+    _require_draft(actor, submission)
+    if not actor.is_org_admin:
+        raise ServiceError(_("Only an admin of your organisation may submit the assessment."))
+    if not submission.rows.exists():
+        raise ServiceError(_("An assessment needs at least one row."))
+    with transaction.atomic():
+        updated = Submission.objects.filter(pk=submission.pk, state=Submission.State.DRAFT) \
+            .update(state=Submission.State.SUBMITTED, submitted_by=actor,
+                    submitted_at=timezone.now())
+        if not updated:
+            raise ServiceError(_("This version has already been submitted."))
+        submission.refresh_from_db()
+        audit.record(actor, "risk.submission.submit", submission, round=submission.round.number,
+                     version=submission.version, rows=submission.rows.count())
+    return submission
+
+
+# --- feedback --------------------------------------------------------------------------------
+
+def latest_submitted(round: Round, organisation) -> Submission | None:
+    return Submission.objects.filter(round=round, organisation=organisation,
+                                     state=Submission.State.SUBMITTED) \
+        .order_by("-version").first()
+
+
+def _previous_submitted(round: Round, organisation) -> Submission | None:
+    """The organisation's newest submitted version of an earlier round."""
+    return Submission.objects.filter(
+        organisation=organisation, state=Submission.State.SUBMITTED,
+        round__number__lt=round.number,
+    ).select_related("round__catalogue").order_by("-round__number", "-version").first()
+
+
+def plain_rows(submission: Submission) -> list[Row]:
+    return [Row(a, t, s, tuple(p), tuple(c)) for a, t, s, p, c in submission.rows.values_list(
+        "asset", "threat", "risk_source", "phases", "cia").order_by("position")]
+
+
+def compute_report(round: Round, organisation, submission: Submission,
+                   cache: dict | None = None) -> dict:
+    catalogue = catalogue_of(round.catalogue)
+    sector = organisation.sector
+    expected = None
+    if cache is not None:
+        key = (round.catalogue_id, sector, round.approach)
+        expected = cache.get(key) or cache.setdefault(
+            key, catalogue.expected(sector, round.approach))
+    previous = _previous_submitted(round, organisation)
+    content = build_report(
+        catalogue, sector, round.approach, plain_rows(submission),
+        previous=(catalogue_of(previous.round.catalogue), plain_rows(previous))
+        if previous else None, expected=expected)
+    content["round"] = round.number
+    content["version"] = submission.version
+    content["previous_round"] = previous.round.number if previous else None
+    content["previous_version"] = previous.version if previous else None
+    return content
+
+
+def generate_feedback(*, actor: User | None, round: Round,
+                      organisation: Organisation | None = None) -> int:
+    """Compute (again) the reports of a closed round for every organisation with a submitted
+    version; released reports stay as they were. Returns how many were written."""
+    if actor is not None:
+        _require_assessor(actor)
+    if round.state not in (Round.State.CLOSED, Round.State.FEEDBACK_RELEASED):
+        raise ServiceError(_("Feedback is computed once the round has closed."))
+    organisations = Organisation.objects.filter(risk_round_targets__round=round)
+    if organisation is not None:
+        organisations = organisations.filter(pk=organisation.pk)
+    cache: dict = {}
+    written = 0
+    with transaction.atomic():
+        for org in organisations:
+            submission = latest_submitted(round, org)
+            report = FeedbackReport.objects.filter(round=round, organisation=org).first()
+            if submission is None or (report is not None and report.is_released):
+                continue
+            content = compute_report(round, org, submission, cache)
+            if report is None:
+                FeedbackReport.objects.create(round=round, organisation=org,
+                                              submission=submission, content=content)
+            else:
+                report.submission, report.content = submission, content
+                report.save(update_fields=["submission", "content", "updated_at"])
+            written += 1
+        audit.record(actor, "risk.feedback.generate", round, reports=written)
+    return written
+
+
+def comment_on(*, actor: User, report: FeedbackReport, item: str, body: str) -> None:
+    """The centre's comment on one item of a report; an empty body removes it."""
+    _require_assessor(actor)
+    if item not in item_keys(report.content):
+        raise ServiceError(_("That item is not in this report."))
+    body = body.strip()
+    if len(body) > MAX_COMMENT:
+        raise ServiceError(_("A comment may be at most %(n)d characters.") % {"n": MAX_COMMENT})
+    with transaction.atomic():
+        if body:
+            FeedbackComment.objects.update_or_create(
+                report=report, item=item, defaults={"body": body, "author": actor})
+        else:
+            FeedbackComment.objects.filter(report=report, item=item).delete()
+        report.save(update_fields=["updated_at"])
+        audit.record(actor, "risk.feedback.comment", report, item=item)
+
+
+def _release(actor: User, report: FeedbackReport, now) -> None:
+    report.released_at, report.released_by = now, actor
+    report.save(update_fields=["released_at", "released_by", "updated_at"])
+    audit.record(actor, "risk.feedback.release", report, round=report.round.number,
+                 organisation=report.organisation_id)
+    enqueue("risk.feedback_released", {"report": report.pk},
+            dedupe_key=f"risk.feedback_released:{report.pk}")
+
+
+def release_feedback(*, actor: User, report: FeedbackReport) -> FeedbackReport:
+    _require_assessor(actor)
+    if report.is_released:
+        raise ServiceError(_("This report has already been released."))
+    if report.round.state not in (Round.State.CLOSED, Round.State.FEEDBACK_RELEASED):
+        raise ServiceError(_("Feedback is released once the round has closed."))
+    with transaction.atomic():
+        _release(actor, report, timezone.now())
+    return report

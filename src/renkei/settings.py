@@ -162,6 +162,11 @@ WHITENOISE_USE_FINDERS = True
 MEDIA_ROOT = VAR_DIR / "media"
 ATTACHMENT_MAX_BYTES = env_int("RENKEI_ATTACHMENT_MAX_BYTES", 20 * 1024 * 1024)
 ATTACHMENTS_PER_POST = env_int("RENKEI_ATTACHMENTS_PER_POST", 10)
+# Feeds in (renkei/feeds): the largest file, feed event or fetched document taken (refused
+# before it is read whole), and up to which size an import runs at once instead of as a job.
+FEEDS_IMPORT_MAX_BYTES = env_int("RENKEI_FEEDS_IMPORT_MAX_BYTES", 50 * 1024 * 1024)
+FEEDS_INLINE_MAX_BYTES = env_int("RENKEI_FEEDS_INLINE_MAX_BYTES", 512 * 1024)
+FEEDS_FETCH_TIMEOUT = env_int("RENKEI_FEEDS_FETCH_TIMEOUT", 30)
 DATA_UPLOAD_MAX_MEMORY_SIZE = 2_621_440
 FILE_UPLOAD_MAX_MEMORY_SIZE = 2_621_440
 

@@ -1,0 +1,195 @@
+"""Values to STIX 2.1: indicators with proper patterns, observables, markings. Pure.
+
+Ids are deterministic so the same value imported twice is the same object:
+- an indicator's id is a UUIDv5 of its kind and normalised value in renkei's namespace
+  (`indicator_id`), whatever format brought it (list, CSV, MISP, text); the store keeps one
+  history per id and community, so the same value shared in two communities is two histories;
+- observables (SCOs) get the id the STIX 2.1 specification defines (UUIDv5 of their
+  id-contributing properties in the STIX namespace), so they match what other producers send;
+- a MISP event's report keeps the event's UUID (`report--<event uuid>`).
+"""
+
+import json
+import re
+import uuid
+from datetime import UTC, datetime
+
+from renkei.feeds import extract
+from renkei.sharing.models import TLP
+
+# renkei's own namespace for ids derived from values (uuid5 of the DNS namespace and the name).
+RENKEI_NAMESPACE = uuid.uuid5(uuid.NAMESPACE_DNS, "indicators.renkei.example")
+# The STIX 2.1 namespace for deterministic SCO ids (specification, section 2.9).
+SCO_NAMESPACE = uuid.UUID("00abedb4-aa42-466c-9c01-fed23315a9b7")
+
+TLP_MARKINGS = {
+    TLP.CLEAR: "marking-definition--94868c89-83c2-464b-929b-a1a8aa3c8487",
+    TLP.GREEN: "marking-definition--bab4a63c-aed9-4cf5-a766-dfca5abac2bb",
+    TLP.AMBER: "marking-definition--55d920b0-5e8b-4f79-9ee9-91f868d9b421",
+    TLP.AMBER_STRICT: "marking-definition--939a9414-2ddd-4d32-a0cd-375ea402b003",
+    TLP.RED: "marking-definition--e828b379-4e03-4974-9ac4-e53a884c97c1",
+}
+TLP_BY_MARKING = {marking: tlp for tlp, marking in TLP_MARKINGS.items()}
+# From least to most restricted: a stricter marking wins when two sources disagree.
+TLP_ORDER = [TLP.CLEAR, TLP.GREEN, TLP.AMBER, TLP.AMBER_STRICT, TLP.RED]
+
+# kind -> (SCO type, pattern path)
+PATTERN_PATHS = {
+    extract.IPV4: ("ipv4-addr", "value"),
+    extract.IPV6: ("ipv6-addr", "value"),
+    extract.DOMAIN: ("domain-name", "value"),
+    extract.URL: ("url", "value"),
+    extract.EMAIL: ("email-addr", "value"),
+    extract.MD5: ("file", "hashes.MD5"),
+    extract.SHA1: ("file", "hashes.'SHA-1'"),
+    extract.SHA256: ("file", "hashes.'SHA-256'"),
+}
+HASH_NAMES = {extract.MD5: "MD5", extract.SHA1: "SHA-1", extract.SHA256: "SHA-256"}
+INDICATOR_KINDS = frozenset(PATTERN_PATHS)
+
+
+def stricter(*levels: str) -> str:
+    """The most restricted of the TLP levels given."""
+    return max((TLP(level) for level in levels), key=TLP_ORDER.index)
+
+
+def timestamp(moment: datetime) -> str:
+    """STIX timestamps: UTC, milliseconds, Z."""
+    moment = moment.astimezone(UTC)
+    return moment.strftime("%Y-%m-%dT%H:%M:%S.") + f"{moment.microsecond // 1000:03d}Z"
+
+
+def quote(value: str) -> str:
+    """A STIX pattern string literal."""
+    return "'" + value.replace("\\", "\\\\").replace("'", "\\'") + "'"
+
+
+def pattern_for(kind: str, value: str) -> str:
+    sco_type, path = PATTERN_PATHS[kind]
+    return f"[{sco_type}:{path} = {quote(value)}]"
+
+
+def indicator_id(kind: str, value: str) -> str:
+    return f"indicator--{uuid.uuid5(RENKEI_NAMESPACE, f'{kind}:{value}')}"
+
+
+def indicator(kind: str, value: str, *, tlp: str, moment: datetime,
+              valid_until: datetime | None = None, labels: tuple[str, ...] = ()) -> dict:
+    """One indicator for one value. Only what follows from the value and the marking goes in,
+    so the same value gives the same object (created/modified are settled by the service)."""
+    stamp = timestamp(moment)
+    obj = {
+        "type": "indicator",
+        "spec_version": "2.1",
+        "id": indicator_id(kind, value),
+        "created": stamp,
+        "modified": stamp,
+        "name": value,
+        "indicator_types": ["malicious-activity"],
+        "pattern": pattern_for(kind, value),
+        "pattern_type": "stix",
+        "pattern_version": "2.1",
+        "valid_from": stamp,
+        "object_marking_refs": [TLP_MARKINGS[TLP(tlp)]],
+    }
+    if valid_until is not None:
+        obj["valid_until"] = timestamp(valid_until)
+    if labels:
+        obj["labels"] = sorted(set(labels))
+    return obj
+
+
+def vulnerability(cve: str, *, tlp: str, moment: datetime) -> dict:
+    stamp = timestamp(moment)
+    return {
+        "type": "vulnerability",
+        "spec_version": "2.1",
+        "id": f"vulnerability--{uuid.uuid5(RENKEI_NAMESPACE, f'cve:{cve}')}",
+        "created": stamp,
+        "modified": stamp,
+        "name": cve,
+        "external_references": [{"source_name": "cve", "external_id": cve}],
+        "object_marking_refs": [TLP_MARKINGS[TLP(tlp)]],
+    }
+
+
+def value_object(kind: str, value: str, *, tlp: str, moment: datetime,
+                 valid_until: datetime | None = None, labels: tuple[str, ...] = ()) -> dict:
+    """The STIX object a found value becomes: an indicator, or for a CVE a vulnerability."""
+    if kind == extract.CVE:
+        return vulnerability(value, tlp=tlp, moment=moment)
+    return indicator(kind, value, tlp=tlp, moment=moment, valid_until=valid_until,
+                     labels=labels)
+
+
+def observable(kind: str, value: str, *, tlp: str) -> dict:
+    """An SCO with the specification's deterministic id."""
+    sco_type, _path = PATTERN_PATHS[kind]
+    if sco_type == "file":
+        contributing = {"hashes": {HASH_NAMES[kind]: value}}
+    else:
+        contributing = {"value": value}
+    canonical = json.dumps(contributing, sort_keys=True, separators=(",", ":"),
+                           ensure_ascii=False)
+    return {
+        "type": sco_type,
+        "spec_version": "2.1",
+        "id": f"{sco_type}--{uuid.uuid5(SCO_NAMESPACE, canonical)}",
+        **contributing,
+        "object_marking_refs": [TLP_MARKINGS[TLP(tlp)]],
+    }
+
+
+def observed_data(refs: list[str], *, object_id: str, tlp: str, first: datetime,
+                  last: datetime, count: int = 1) -> dict:
+    stamp = timestamp(last)
+    return {
+        "type": "observed-data",
+        "spec_version": "2.1",
+        "id": object_id,
+        "created": stamp,
+        "modified": stamp,
+        "first_observed": timestamp(first),
+        "last_observed": stamp,
+        "number_observed": max(count, 1),
+        "object_refs": refs,
+        "object_marking_refs": [TLP_MARKINGS[TLP(tlp)]],
+    }
+
+
+def marking_tlp(obj: dict) -> str | None:
+    """The strictest TLP 2.0 (or 1.0) marking an object carries, if any."""
+    found = [TLP_BY_MARKING[ref] for ref in obj.get("object_marking_refs") or []
+             if ref in TLP_BY_MARKING]
+    found += [TLP1_MARKINGS[ref] for ref in obj.get("object_marking_refs") or []
+              if ref in TLP1_MARKINGS]
+    return stricter(*found) if found else None
+
+
+TLP1_MARKINGS = {
+    "marking-definition--613f2e26-407d-48c7-9eca-b8e91df99dc9": TLP.CLEAR,
+    "marking-definition--34098fce-860f-48ae-8e50-ebd3cc5e41da": TLP.GREEN,
+    "marking-definition--f88d31f6-486f-44da-b317-01333bde0b82": TLP.AMBER,
+    "marking-definition--5e57c739-391a-4eb3-b6be-7d15ca92d5ed": TLP.RED,
+}
+
+
+def kind_of_pattern(pattern: str) -> tuple[str, str] | None:
+    """(kind, value) of a simple one-comparison pattern renkei can put on a blocklist;
+    None for anything richer (those stay in STIX and MISP exports only)."""
+    match = re.fullmatch(
+        r"\[\s*([a-z0-9-]+):([A-Za-z0-9_.']+(?:\.'[A-Za-z0-9-]+')?)\s*=\s*'((?:[^'\\]|\\.)*)'\s*\]",
+        pattern.strip())
+    if not match:
+        return None
+    sco_type, path, literal = match.groups()
+    value = literal.replace("\\'", "'").replace("\\\\", "\\")
+    for kind, (known_type, known_path) in PATTERN_PATHS.items():
+        if sco_type == known_type and _plain_path(path) == _plain_path(known_path):
+            return kind, value
+    return None
+
+
+def _plain_path(path: str) -> str:
+    """`hashes.'SHA-256'`, `hashes.SHA256` and `hashes.sha-256` name the same property."""
+    return path.replace("'", "").replace("-", "").lower()

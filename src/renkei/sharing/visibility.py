@@ -1,7 +1,8 @@
 """THE visibility rule: who may read which community and which topic.
 
-Every read path — pages, search, export, API, mail, statistics — goes through `readable_topics`,
-`readable_communities` or the `access_*` helpers built on them. Nothing else filters shared items.
+Every read path — pages, search, export, API, mail, statistics, TAXII — goes through
+`readable_topics`, `readable_stix_objects`, `readable_communities` or the `access_*` helpers
+built on them. Nothing else filters shared items.
 
 A user reads a topic when all of these hold:
 1. the topic's community is in the user's current environment;
@@ -10,7 +11,7 @@ A user reads a topic when all of these hold:
    - the consultation window: every signed-in user (to post); see 3 for its topics;
    - a notification channel: the organisation it belongs to, and the centre;
    - open and closed communities: active members, as a whole organisation or in person;
-3. the user is in the topic's audience:
+3. the user is in the topic's audience (`_audience`, shared by every kind of shared item):
    - "all members": everyone from 2; in the consultation window only the centre and the
      reporting organisation;
    - "chosen": the named organisations' people, the named people, and the author.
@@ -53,34 +54,56 @@ def readable_communities(user, environment_id: int = LIVE_ENVIRONMENT_ID) -> Que
     )
 
 
-def readable_topics(user, environment_id: int = LIVE_ENVIRONMENT_ID) -> QuerySet:
-    from renkei.communities.models import (
-        CommunityKind,
-        Topic,
-        TopicAudienceOrganisation,
-        TopicAudienceUser,
-    )
+def _audience(user, *, author_field: str, author_organisation_field: str, org_links,
+              user_links, link_field: str) -> Q:
+    """Rule 3 (the audience), for any shared item with an author, an audience mode, TLP and
+    the two audience link tables; the caller adds rule 2 (the readable communities)."""
+    from renkei.communities.models import CommunityKind
 
-    if _anonymous(user):
-        return Topic.objects.none()
     organisation_id = user.organisation_id
-    community_ids = readable_communities(user, environment_id).values("id")
-
     # RED always names its recipients (the services refuse anything else); the rule holds
     # even if a row somehow says otherwise.
     whole_community = Q(audience_mode=AudienceMode.MEMBERS) & ~Q(tlp=TLP.RED)
     if not user.organisation.is_centre:
         whole_community &= ~Q(community__kind=CommunityKind.CONSULTATION) | Q(
-            author_organisation_id=organisation_id
+            **{author_organisation_field: organisation_id}
         )
     named = (
-        Q(author_id=user.id)
-        | Exists(TopicAudienceOrganisation.objects.filter(
-            topic_id=OuterRef("pk"), organisation_id=organisation_id))
-        | Exists(TopicAudienceUser.objects.filter(topic_id=OuterRef("pk"), user_id=user.id))
+        Q(**{author_field: user.id})
+        | Exists(org_links.objects.filter(
+            **{link_field: OuterRef("pk")}, organisation_id=organisation_id))
+        | Exists(user_links.objects.filter(**{link_field: OuterRef("pk")}, user_id=user.id))
     )
     chosen = Q(audience_mode=AudienceMode.CHOSEN) & named
-    return Topic.objects.filter(Q(community_id__in=community_ids) & (whole_community | chosen))
+    return whole_community | chosen
+
+
+def readable_topics(user, environment_id: int = LIVE_ENVIRONMENT_ID) -> QuerySet:
+    from renkei.communities.models import Topic, TopicAudienceOrganisation, TopicAudienceUser
+
+    if _anonymous(user):
+        return Topic.objects.none()
+    community_ids = readable_communities(user, environment_id).values("id")
+    audience = _audience(user, author_field="author_id",
+                         author_organisation_field="author_organisation_id",
+                         org_links=TopicAudienceOrganisation, user_links=TopicAudienceUser,
+                         link_field="topic_id")
+    return Topic.objects.filter(Q(community_id__in=community_ids) & audience)
+
+
+def readable_stix_objects(user, environment_id: int = LIVE_ENVIRONMENT_ID) -> QuerySet:
+    """Stored STIX object versions (intel), by the same rule as topics: the one who added an
+    object stands in for a topic's author."""
+    from renkei.intel.models import StixAudienceOrganisation, StixAudienceUser, StixObject
+
+    if _anonymous(user):
+        return StixObject.objects.none()
+    community_ids = readable_communities(user, environment_id).values("id")
+    audience = _audience(user, author_field="added_by_id",
+                         author_organisation_field="added_by_organisation_id",
+                         org_links=StixAudienceOrganisation, user_links=StixAudienceUser,
+                         link_field="stix_object_id")
+    return StixObject.objects.filter(Q(community_id__in=community_ids) & audience)
 
 
 def access_community(user, community_id, environment_id: int = LIVE_ENVIRONMENT_ID):

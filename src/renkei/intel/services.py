@@ -1,0 +1,408 @@
+"""Every write to the STIX store: ingest, delete, sightings, collections.
+
+`ingest(objects, *, user, collection=None, community=None, source, ...)` is the one way objects
+enter the store: TAXII POST, the REST API, the pages, and the feeds app's imports (STIX upload,
+MISP, CSV, lists, scheduled fetches, extraction from topics) all call it. It
+
+1. checks each object on its own (`intel.stix.check`), so one bad object never spoils the rest;
+2. refuses what may not go where: RED without named recipients, AMBER+STRICT to everyone;
+3. in ONE transaction: locks the store clock, drops identical re-posts (a success, stored
+   once), refuses a different object under an existing id+version, gives each new version its
+   own strictly increasing `date_added` (microseconds), writes rows, audience, references,
+   topic links and sightings in bulk, moves `is_latest`, and adds one audit entry.
+
+The result lists every object's id and version under `stored`, `duplicates` or `failures`
+(with a message in the caller's language). Objects are never half-written; a database error
+rolls the whole batch back and propagates.
+"""
+
+from collections import defaultdict
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+
+from django.db import transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from renkei.accounts import audit
+from renkei.accounts.models import Organisation, User
+from renkei.communities.models import EVERYONE_READS, Community, Topic
+from renkei.communities.services import audience_candidates
+from renkei.errors import ServiceError
+from renkei.intel import stix
+from renkei.intel.models import (
+    Collection,
+    Sighting,
+    Source,
+    StixAudienceOrganisation,
+    StixAudienceUser,
+    StixObject,
+    StixRef,
+    StixTopicLink,
+    StoreClock,
+)
+from renkei.sharing import permissions
+from renkei.sharing.models import CONFINED_TLP, TLP, AudienceMode
+
+ONE_MICROSECOND = timedelta(microseconds=1)
+SIGHTING_KIND_PROPERTY = "x_renkei_sighting_kind"
+
+
+@dataclass(frozen=True)
+class Outcome:
+    id: str
+    version: str
+    message: str = ""
+
+
+@dataclass
+class IngestResult:
+    stored: list[Outcome] = field(default_factory=list)
+    duplicates: list[Outcome] = field(default_factory=list)
+    failures: list[Outcome] = field(default_factory=list)
+    objects: list[StixObject] = field(default_factory=list)
+
+    @property
+    def successes(self) -> list[Outcome]:
+        """What TAXII reports as successes: new versions and identical re-posts."""
+        return self.stored + self.duplicates
+
+    @property
+    def total(self) -> int:
+        return len(self.stored) + len(self.duplicates) + len(self.failures)
+
+
+def _version_of(obj) -> str:
+    if isinstance(obj, dict):
+        value = obj.get("modified") or obj.get("created")
+        if isinstance(value, str):
+            return value
+    return ""
+
+
+def _id_of(obj) -> str:
+    value = obj.get("id") if isinstance(obj, dict) else None
+    return value if isinstance(value, str) else ""
+
+
+# --- collections -----------------------------------------------------------------------------
+
+def collection_for(community: Community) -> Collection:
+    """The community's TAXII collection, made on first use (its id then never changes)."""
+    collection = Collection.objects.filter(community=community).first()
+    if collection is None:
+        collection, _created = Collection.objects.get_or_create(
+            community=community, defaults={"kind": Collection.Kind.COMMUNITY})
+    return collection
+
+
+def ensure_community_collections(communities) -> None:
+    """One collection row for each of these communities (one query when all exist)."""
+    missing = list(communities.exclude(stix_collection__isnull=False).values_list("id",
+                                                                                  flat=True))
+    if missing:
+        Collection.objects.bulk_create(
+            [Collection(kind=Collection.Kind.COMMUNITY, community_id=c) for c in missing],
+            ignore_conflicts=True)
+
+
+# --- ingest ----------------------------------------------------------------------------------
+
+def _check_audience(community: Community, audience_mode: str, organisations: list,
+                    users: list) -> None:
+    if audience_mode not in AudienceMode.values:
+        raise ServiceError(_("Unknown audience."))
+    if audience_mode == AudienceMode.MEMBERS:
+        return
+    if not organisations and not users:
+        raise ServiceError(_("Choose at least one organisation or person for the audience."))
+    allowed = audience_candidates(community)
+    if allowed is None:
+        return
+    allowed_orgs, allowed_users = allowed
+    outside = [o.name for o in organisations if o.id not in allowed_orgs]
+    outside += [u.display_name for u in users
+                if u.id not in allowed_users and u.organisation_id not in allowed_orgs]
+    if outside:
+        raise ServiceError(
+            _("These are not members of the community and cannot be in the audience: %(names)s")
+            % {"names": ", ".join(outside)})
+
+
+def _placement_error(tlp: str, community: Community, audience_mode: str) -> str | None:
+    if audience_mode == AudienceMode.MEMBERS and tlp == TLP.RED:
+        return _("TLP:RED is for named recipients only; this object cannot go to all members "
+                 "of a community.")
+    if audience_mode == AudienceMode.MEMBERS and tlp in CONFINED_TLP and \
+            community.kind in EVERYONE_READS:
+        return _("TLP:AMBER+STRICT stays with its recipients' organisations; it cannot go to a "
+                 "community everyone reads.")
+    return None
+
+
+def ingest(
+    objects, *, user: User, source: str, collection: Collection | None = None,
+    community: Community | None = None, source_detail: str = "",
+    audience_mode: str = AudienceMode.MEMBERS, audience_organisations=(), audience_users=(),
+    default_tlp: str | None = None, topic: Topic | None = None, check_permission: bool = True,
+    now: datetime | None = None,
+) -> IngestResult:
+    """Store STIX objects (dicts) in a community; see the module docstring.
+
+    `collection` or `community` says where. `default_tlp` applies to objects without a TLP
+    marking (else the collection's default, else GREEN). `topic` links every stored object to
+    that topic. Raises ServiceError (nothing stored) when the user may not write there or the
+    audience is wrong; per-object problems land in `failures`.
+    """
+    if collection is not None:
+        if collection.kind != Collection.Kind.COMMUNITY:
+            raise ServiceError(_("Nobody can add objects to a curated collection."))
+        community = collection.community
+    if community is None:
+        raise ServiceError(_("Choose a community for the objects."))
+    if source not in Source.values:
+        raise ServiceError(_("Unknown source."))
+    if check_permission and not permissions.can_post(user, community):
+        raise ServiceError(_("You may not add objects to this community."))
+    organisations, users = list(audience_organisations), list(audience_users)
+    _check_audience(community, audience_mode, organisations, users)
+    if default_tlp is None:
+        default_tlp = collection.default_tlp if collection is not None else TLP.GREEN
+    now = now or datetime.now(UTC)
+
+    result = IngestResult()
+    good: list[stix.Checked] = []
+    for obj in objects:
+        try:
+            checked = stix.check(obj, now=now)
+        except stix.Invalid as exc:
+            result.failures.append(Outcome(_id_of(obj), _version_of(obj), str(exc)))
+            continue
+        checked.tlp = checked.tlp or default_tlp
+        problem = _placement_error(checked.tlp, community, audience_mode)
+        if problem:
+            result.failures.append(Outcome(checked.stix_id, _version_of(obj), problem))
+            continue
+        good.append(checked)
+
+    with transaction.atomic():
+        if good:
+            _store(good, result, community=community, user=user, source=source,
+                   source_detail=source_detail[:200], audience_mode=audience_mode,
+                   organisations=organisations, users=users, topic=topic)
+        audit.record(user, "stix.ingest", community, source=source, detail=source_detail[:200],
+                     stored=len(result.stored), duplicates=len(result.duplicates),
+                     failures=len(result.failures))
+    return result
+
+
+def _next_date_added(count: int) -> datetime:
+    """Reserve `count` consecutive microseconds after every date_added handed out so far.
+
+    The clock row stays locked until the caller's transaction commits, so a reader paging by
+    date_added can never see a later value before an earlier one is committed."""
+    clock = StoreClock.objects.select_for_update().filter(pk=1).first()
+    if clock is None:
+        StoreClock.objects.get_or_create(pk=1, defaults={"last": datetime(1970, 1, 1,
+                                                                          tzinfo=UTC)})
+        clock = StoreClock.objects.select_for_update().get(pk=1)
+    start = max(timezone.now(), clock.last + ONE_MICROSECOND)
+    clock.last = start + ONE_MICROSECOND * (count - 1)
+    clock.save(update_fields=["last"])
+    return start
+
+
+def _store(good, result, *, community, user, source, source_detail, audience_mode,
+           organisations, users, topic) -> None:
+    ids = {c.stix_id for c in good}
+    existing = defaultdict(list)  # stix_id -> [(version, content_hash, pk, is_latest)]
+    for row in StixObject.objects.filter(community=community, stix_id__in=ids).values_list(
+            "stix_id", "version", "content_hash", "pk", "is_latest"):
+        existing[row[0]].append(row[1:])
+
+    accepted: list[stix.Checked] = []
+    seen: dict[tuple[str, object], str] = {}  # (id, version or None) -> content hash
+    for checked in good:
+        version = checked.modified or checked.created
+        shown = stix.format_timestamp(version) if version else ""
+        key = (checked.stix_id, version)
+        if version is None:  # SCOs: a version per distinct content
+            same = any(h == checked.content_hash for _v, h, _pk, _l in
+                       existing[checked.stix_id]) or (checked.stix_id, checked.content_hash) in \
+                seen
+            if same:
+                result.duplicates.append(Outcome(checked.stix_id, shown))
+                continue
+            seen[(checked.stix_id, checked.content_hash)] = checked.content_hash
+            accepted.append(checked)
+            continue
+        known = seen.get(key) or next(
+            (h for v, h, _pk, _l in existing[checked.stix_id] if v == version), None)
+        if known == checked.content_hash:
+            result.duplicates.append(Outcome(checked.stix_id, shown))
+        elif known is not None:
+            result.failures.append(Outcome(
+                checked.stix_id, shown,
+                _("A different object with this id and version is already stored; change "
+                  "modified to add a new version.")))
+        else:
+            seen[key] = checked.content_hash
+            accepted.append(checked)
+    if not accepted:
+        return
+
+    start = _next_date_added(len(accepted))
+    organisation = user.organisation
+    rows = []
+    for i, checked in enumerate(accepted):
+        date_added = start + ONE_MICROSECOND * i
+        rows.append(StixObject(
+            stix_id=checked.stix_id, type=checked.type, spec_version=checked.spec_version,
+            created=checked.created, modified=checked.modified,
+            version=checked.modified or checked.created or date_added, date_added=date_added,
+            raw=checked.raw, content_hash=checked.content_hash, community=community,
+            tlp=checked.tlp, audience_mode=audience_mode, added_by=user,
+            added_by_organisation=organisation, source=source, source_detail=source_detail,
+            revoked=checked.revoked, name=checked.name, pattern=checked.pattern,
+            pattern_type=checked.pattern_type, valid_from=checked.valid_from,
+            valid_until=checked.valid_until, is_latest=False,
+        ))
+    _mark_latest(rows, existing)
+    StixObject.objects.bulk_create(rows, batch_size=500)
+    if audience_mode == AudienceMode.CHOSEN:
+        StixAudienceOrganisation.objects.bulk_create(
+            [StixAudienceOrganisation(stix_object=r, organisation=o) for r in rows
+             for o in organisations], batch_size=1000)
+        StixAudienceUser.objects.bulk_create(
+            [StixAudienceUser(stix_object=r, user=u) for r in rows for u in users],
+            batch_size=1000)
+    StixRef.objects.bulk_create(
+        [StixRef(stix_object=r, kind=kind, target_id=target)
+         for r, checked in zip(rows, accepted, strict=True) for kind, target in checked.refs],
+        batch_size=1000)
+    _link_topics(rows, accepted, topic)
+    _record_sightings(rows, accepted, community, organisation, user, source)
+    for row in rows:
+        result.stored.append(Outcome(row.stix_id, stix.format_timestamp(row.version)))
+    result.objects.extend(rows)
+
+
+def _mark_latest(rows: list[StixObject], existing) -> None:
+    """The newest version of each id in the community carries is_latest, and only it."""
+    newest: dict[str, StixObject] = {}
+    for row in rows:
+        current = newest.get(row.stix_id)
+        if current is None or (row.version, row.date_added) > (current.version,
+                                                               current.date_added):
+            newest[row.stix_id] = row
+    superseded = []
+    for stix_id, row in newest.items():
+        stored_latest = [(v, pk) for v, _h, pk, latest in existing[stix_id] if latest]
+        if stored_latest and stored_latest[0][0] > row.version:
+            continue  # an older version arrived late; the stored one stays the latest
+        row.is_latest = True
+        superseded += [pk for _v, pk in stored_latest]
+    if superseded:
+        StixObject.objects.filter(pk__in=superseded).update(is_latest=False)
+
+
+def _link_topics(rows, accepted, topic) -> None:
+    wanted = {pid for checked in accepted for pid in checked.topic_ids}
+    known = dict(Topic.objects.filter(public_id__in=wanted).values_list("public_id", "id")) \
+        if wanted else {}
+    links = []
+    for row, checked in zip(rows, accepted, strict=True):
+        topic_ids = {known[p] for p in checked.topic_ids if p in known}
+        if topic is not None:
+            topic_ids.add(topic.id)
+        links += [StixTopicLink(stix_object=row, topic_id=t) for t in topic_ids]
+    StixTopicLink.objects.bulk_create(links, ignore_conflicts=True)
+
+
+def _record_sightings(rows, accepted, community, organisation, user, source) -> None:
+    sightings = []
+    for row, checked in zip(rows, accepted, strict=True):
+        target = checked.obj.get("sighting_of_ref", "")
+        if checked.type != "sighting" or not target.startswith("indicator--"):
+            continue
+        first = _when(checked.obj.get("first_seen")) or checked.created
+        last = _when(checked.obj.get("last_seen")) or first
+        kind = checked.obj.get(SIGHTING_KIND_PROPERTY)
+        sightings.append(Sighting(
+            community=community, indicator_id=target, organisation=organisation,
+            reported_by=user, source=source, stix_object=row,
+            kind=kind if kind in Sighting.Kind.values else Sighting.Kind.SEEN,
+            count=max(1, min(int(checked.obj.get("count") or 1), 999_999_999)),
+            first_seen=first, last_seen=max(first, last),
+        ))
+    Sighting.objects.bulk_create(sightings)
+
+
+def _when(value):
+    try:
+        return stix.parse_timestamp(value)
+    except ValueError:
+        return None
+
+
+# --- deleting --------------------------------------------------------------------------------
+
+def delete_object(*, user: User, community: Community, stix_id: str,
+                  versions: list[datetime] | None = None) -> int:
+    """Remove an object (all versions, or the given ones) from a community's collection.
+
+    Who may: the centre's staff, and whoever may post in the community for the versions their
+    own organisation added. Returns how many versions went."""
+    rows = StixObject.objects.filter(community=community, stix_id=stix_id)
+    if versions is not None:
+        rows = rows.filter(version__in=versions)
+    if not user.is_centre_staff:
+        if not permissions.can_post(user, community):
+            raise ServiceError(_("You may not delete objects in this community."))
+        if rows.exclude(added_by_organisation=user.organisation_id).exists():
+            raise ServiceError(_("Only the centre and the organisation that added an object "
+                                 "may delete it."))
+    with transaction.atomic():
+        count, _detail = rows.delete()
+        remaining = StixObject.objects.filter(community=community, stix_id=stix_id)
+        newest = remaining.order_by("-version", "-date_added").first()
+        if newest is not None and not newest.is_latest:
+            remaining.filter(pk=newest.pk).update(is_latest=True)
+        # Sightings reported for the indicator stay: they are reports, not the indicator.
+        audit.record(user, "stix.delete", community, stix_id=stix_id,
+                     versions=[stix.format_timestamp(v) for v in versions or []])
+    return count
+
+
+# --- sightings -------------------------------------------------------------------------------
+
+def report_sighting(*, user: User, indicator: StixObject, kind: str = Sighting.Kind.SEEN,
+                    count: int = 1, seen_at: datetime | None = None,
+                    source: str = Source.PAGE) -> Sighting:
+    """A participant or vendor says it saw (or blocked) the indicator. The caller has already
+    checked that the user may read the indicator (`selectors.access_object`)."""
+    if kind not in Sighting.Kind.values:
+        raise ServiceError(_("A sighting is either seen or blocked."))
+    if indicator.type != "indicator":
+        raise ServiceError(_("Sightings are reported for indicators."))
+    if not isinstance(count, int) or isinstance(count, bool) or not 1 <= count <= 999_999:
+        raise ServiceError(_("The count is a whole number from 1 to 999999."))
+    now = timezone.now()
+    seen_at = seen_at or now
+    if seen_at > now + stix.FUTURE_SKEW:
+        raise ServiceError(_("A sighting cannot lie in the future."))
+    with transaction.atomic():
+        sighting = Sighting.objects.create(
+            community=indicator.community, indicator_id=indicator.stix_id, kind=kind,
+            count=count, first_seen=seen_at, last_seen=seen_at, organisation=user.organisation,
+            reported_by=user, source=source,
+        )
+        audit.record(user, "stix.sighting", sighting, indicator=indicator.stix_id, kind=kind)
+    return sighting
+
+
+def organisation_identity_id(organisation: Organisation) -> str:
+    """A stable STIX identity id for an organisation (for objects renkei writes)."""
+    import uuid
+
+    return f"identity--{uuid.uuid5(uuid.NAMESPACE_URL, f'renkei:organisation:{organisation.pk}')}"

@@ -1,0 +1,136 @@
+"""Reads of reports and cases, always through `sharing.incident_visibility`.
+
+`centre_cases(user)` is what other parts (the situation reports, statistics) build on.
+"""
+
+from dataclasses import dataclass, field
+from datetime import timedelta
+
+from django.db.models import Q, QuerySet
+from django.utils import timezone
+
+from renkei.incidents.models import OPEN_STATES, CaseState, ResponseTarget, Severity
+from renkei.sharing.incident_visibility import readable_cases, readable_reports
+
+
+def centre_cases(user) -> QuerySet:
+    """The cases the user may handle: every case of a report the user reads, for the centre's
+    incident staff; nothing for anyone else."""
+    return readable_cases(user)
+
+
+def my_reports(user) -> QuerySet:
+    """Reports the user reads (their organisation's, those naming it, and the centre's)."""
+    return readable_reports(user).select_related("topic", "organisation").order_by(
+        "-topic__updated_at", "-id")
+
+
+def targets() -> dict[str, ResponseTarget]:
+    return {t.severity: t for t in ResponseTarget.objects.all()}
+
+
+def overdue_q(now=None, by_severity: dict | None = None) -> Q:
+    """Open cases past their first-response or time-to-close target."""
+    now = now or timezone.now()
+    by_severity = targets() if by_severity is None else by_severity
+    late = Q(pk__in=[])
+    for severity, target in by_severity.items():
+        no_answer = Q(first_response_at__isnull=True,
+                      opened_at__lt=now - timedelta(minutes=target.first_response_minutes))
+        too_long = Q(opened_at__lt=now - timedelta(hours=target.close_hours))
+        late |= Q(severity=severity) & (no_answer | too_long)
+    return Q(state__in=OPEN_STATES) & late
+
+
+def flag_overdue(cases, now=None, by_severity: dict | None = None) -> list:
+    """Mark each case with .response_overdue, .close_overdue and .overdue (no queries)."""
+    now = now or timezone.now()
+    by_severity = targets() if by_severity is None else by_severity
+    for case in cases:
+        target = by_severity.get(case.severity)
+        open_ = case.state in OPEN_STATES
+        case.response_overdue = bool(
+            target and open_ and case.first_response_at is None
+            and case.opened_at < now - timedelta(minutes=target.first_response_minutes))
+        case.close_overdue = bool(
+            target and open_ and case.opened_at < now - timedelta(hours=target.close_hours))
+        case.overdue = case.response_overdue or case.close_overdue
+        case.response_due_at = (case.opened_at + timedelta(minutes=target.first_response_minutes)
+                                if target else None)
+        case.close_due_at = (case.opened_at + timedelta(hours=target.close_hours)
+                             if target else None)
+    return cases
+
+
+@dataclass
+class CaseFilter:
+    state: str = ""
+    severity: str = ""
+    classification: str = ""  # code
+    assignee: str = ""  # user id, or "none"
+    overdue: bool = False
+    escalated: bool = False
+    text: str = ""
+    open_only: bool = False
+    errors: list[str] = field(default_factory=list)
+
+    @classmethod
+    def from_query(cls, params) -> "CaseFilter":
+        state = params.get("state", "")
+        severity = params.get("severity", "")
+        assignee = params.get("assignee", "")
+        return cls(
+            state=state if state in CaseState.values else "",
+            severity=severity if severity in Severity.values else "",
+            classification=params.get("class", "")[:40],
+            assignee=assignee if assignee == "none" or assignee.isdigit() else "",
+            overdue=params.get("overdue") == "1",
+            escalated=params.get("escalated") == "1",
+            text=params.get("q", "").strip()[:100],
+            open_only=params.get("open") == "1",
+        )
+
+    def apply(self, cases: QuerySet, now=None) -> QuerySet:
+        if self.state:
+            cases = cases.filter(state=self.state)
+        elif self.open_only:
+            cases = cases.filter(state__in=OPEN_STATES)
+        if self.severity:
+            cases = cases.filter(severity=self.severity)
+        if self.classification:
+            cases = cases.filter(classification__code=self.classification)
+        if self.assignee == "none":
+            cases = cases.filter(assignee__isnull=True)
+        elif self.assignee:
+            cases = cases.filter(assignee_id=int(self.assignee))
+        if self.escalated:
+            cases = cases.filter(escalated=True)
+        if self.overdue:
+            cases = cases.filter(overdue_q(now))
+        if self.text:
+            text = self.text
+            match = Q(title__icontains=text) | Q(organisation__name__icontains=text)
+            reference = text.upper().removeprefix("INC-")
+            if reference.isdigit():
+                match |= Q(pk=int(reference))
+            cases = cases.filter(match)
+        return cases
+
+    def query_string(self) -> str:
+        from urllib.parse import urlencode
+
+        pairs = {"state": self.state, "severity": self.severity, "class": self.classification,
+                 "assignee": self.assignee, "overdue": "1" if self.overdue else "",
+                 "escalated": "1" if self.escalated else "", "q": self.text,
+                 "open": "1" if self.open_only else ""}
+        return urlencode({k: v for k, v in pairs.items() if v})
+
+
+def case_rows(cases: QuerySet) -> QuerySet:
+    """What a list or board row shows, in one query."""
+    return cases.select_related("classification", "assignee", "organisation").only(
+        "id", "title", "state", "severity", "escalated", "opened_at", "first_response_at",
+        "closed_at", "updated_at", "affects_event", "public_exposure", "version",
+        "classification__code", "classification__name_ja", "classification__name_en",
+        "assignee__name", "organisation__name",
+    )

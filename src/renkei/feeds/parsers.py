@@ -91,8 +91,9 @@ class Parsed:
         if seen is None:
             self._ids[obj["id"]] = canonical
             self.objects.append(obj)
-        elif seen == canonical or obj["type"] == "indicator":
-            # A value met twice (two MISP events naming the same domain) is one indicator.
+        elif seen == canonical or (obj["type"] == "indicator" and self.format != STIX):
+            # A value met twice (two MISP events naming the same domain) is one indicator;
+            # in a STIX bundle, two contents under one id are the sender's mistake.
             self.duplicates += 1
         else:
             self.fail(obj["id"], _("The same id appears twice with different content."))

@@ -112,7 +112,7 @@ def start_import(*, user, placement: Placement, files: list[tuple[str, bytes]], 
         raise ServiceError(_("Only a MISP feed is imported from several files; choose one "
                              "file for this format."))
     with transaction.atomic():
-        run = _new_run(user, placement, fmt=fmt, origin=origin,
+        run = _new_run(user, placement, format=fmt, origin=origin,
                        source_name=source_name or ", ".join(name for name, _c in files)[:500])
         run.data.save(f"{run.uuid}.{'zip' if fmt == Format.MISP_FEED else 'bin'}",
                       ContentFile(_pack(fmt, files)), save=True)

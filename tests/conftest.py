@@ -55,6 +55,13 @@ def _live_environment(request):
 
 
 @pytest.fixture(autouse=True)
+def _no_situation_schedule(settings):
+    # The worker's ticker would post daily bulletins into any test that runs the job queue;
+    # tests/test_situation*.py turn the schedule on where they test it.
+    settings.SITUATION_SCHEDULE = False
+
+
+@pytest.fixture(autouse=True)
 def _fast_password_hashing(settings):
     # Argon2 is the product's hasher (tests/test_settings.py checks it); tests that create and
     # sign in dozens of people would spend minutes in it, so they use a fast one.

@@ -211,6 +211,14 @@ DEFAULT_FROM_EMAIL = env_str("DEFAULT_FROM_EMAIL", "renkei <renkei@localhost>")
 BASE_URL = env_str("RENKEI_BASE_URL", "http://127.0.0.1:8000").rstrip("/")
 # Daily digests go out at this hour, Asia/Tokyo.
 DIGEST_HOUR = env_int("RENKEI_DIGEST_HOUR", 8)
+# Situation (renkei/situation), Asia/Tokyo: AM/PM reports to the security coordination centre at
+# these times, the daily bulletin at this time ("" for none) into these broadcast communities
+# (names; none given: all) signed by this centre person (e-mail; none: the centre's first admin).
+SITUATION_SCHEDULE = env_bool("RENKEI_SITUATION_SCHEDULE", True)
+SITUATION_ESCALATION_TIMES = env_list("RENKEI_ESCALATION_TIMES", ["09:00", "15:00"])
+SITUATION_BULLETIN_TIME = env_str("RENKEI_BULLETIN_TIME", "18:00")
+SITUATION_BULLETIN_COMMUNITIES = env_list("RENKEI_BULLETIN_COMMUNITIES", [])
+SITUATION_BULLETIN_AUTHOR = env_str("RENKEI_BULLETIN_AUTHOR", "")
 
 LOGGING = {
     "version": 1,

@@ -377,9 +377,13 @@ def _alnum(ch: str) -> bool:
 
 
 class Sanitiser:
-    def __init__(self, directory: Directory) -> None:
+    """`base`: a sanitiser already compiled for the platform's directory; this one adds the
+    (few) names of `directory` to it without compiling the many again."""
+
+    def __init__(self, directory: Directory, base: "Sanitiser | None" = None) -> None:
         names: dict[str, tuple[str, str]] = {}
-        self.domains: dict[str, str] = {}  # registered domain -> organisation key
+        self.domains: dict[str, str] = dict(base.domains) if base is not None else {}
+        self.matchers: list[_Names] = list(base.matchers) if base is not None else []
 
         def add(name: str, category: str, key: str) -> None:
             folded = fold(name)
@@ -409,7 +413,8 @@ class Sanitiser:
             add(system, SYSTEM, fold(system))
         for extra in directory.extra:
             add(extra, EXTRA, fold(extra))
-        self.names = _Names(names)
+        if names:
+            self.matchers.append(_Names(names))
 
     def _add_domain(self, domain: str, key: str, add) -> None:
         if domain in FREE_MAIL:
@@ -435,13 +440,15 @@ class Sanitiser:
             if found is not None:
                 start, end = norm.orig_start(match.start()), norm.orig_end(match.end())
                 candidates.append((start, end, *found))
-        for c_start, c_end, name in self.names.find(norm.compact):
-            n_start = norm.norm_of_compact_start(c_start)
-            n_end = norm.norm_of_compact_end(c_end)
-            if not self._word_bounded(norm.text, n_start, n_end, name):
-                continue
-            category, key = self.names.names[name]
-            candidates.append((norm.orig_start(n_start), norm.orig_end(n_end), category, key))
+        for matcher in self.matchers:
+            for c_start, c_end, name in matcher.find(norm.compact):
+                n_start = norm.norm_of_compact_start(c_start)
+                n_end = norm.norm_of_compact_end(c_end)
+                if not self._word_bounded(norm.text, n_start, n_end, name):
+                    continue
+                category, key = matcher.names[name]
+                candidates.append((norm.orig_start(n_start), norm.orig_end(n_end), category,
+                                   key))
         return self._apply(text, candidates)
 
     @staticmethod

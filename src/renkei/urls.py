@@ -37,6 +37,7 @@ urlpatterns = [
     path("incidents/", include("renkei.incidents.urls")),
     path("situation/", include("renkei.situation.urls")),
     path("intel/", include("renkei.intel.urls")),
+    path("taxii2/", include("renkei.intel.taxii_urls")),
     path("feeds/", include("renkei.feeds.urls")),
     path("risk/", include("renkei.risk.urls")),
     path("evaluations/", include("renkei.evaluations.urls")),

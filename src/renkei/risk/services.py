@@ -243,7 +243,8 @@ def _require_open(round: Round) -> None:
             "opens": round.opens_on.isoformat(), "closes": round.closes_on.isoformat()})
 
 
-def _require_draft(actor: User, submission: Submission) -> None:
+def require_editable(actor: User, submission: Submission) -> None:
+    """The draft may be changed by this person now (its organisation, round open)."""
     if submission.organisation_id != actor.organisation_id:
         raise ServiceError(_("Only the organisation's own people may edit its assessment."))
     _require_participant(actor, submission.round)
@@ -305,7 +306,7 @@ def _clean(submission: Submission, raw: dict) -> dict:
 
 
 def add_row(*, actor: User, submission: Submission, raw: dict) -> SubmissionRow:
-    _require_draft(actor, submission)
+    require_editable(actor, submission)
     values = _clean(submission, raw)
     with transaction.atomic():
         position = (submission.rows.aggregate(n=Max("position"))["n"] or 0) + 1
@@ -315,7 +316,7 @@ def add_row(*, actor: User, submission: Submission, raw: dict) -> SubmissionRow:
 
 
 def update_row(*, actor: User, submission: Submission, row_id: int, raw: dict) -> SubmissionRow:
-    _require_draft(actor, submission)
+    require_editable(actor, submission)
     row = submission.rows.filter(pk=row_id).first()
     if row is None:
         raise ServiceError(_("That row is not in this draft."))
@@ -329,7 +330,7 @@ def update_row(*, actor: User, submission: Submission, row_id: int, raw: dict) -
 
 
 def delete_row(*, actor: User, submission: Submission, row_id: int) -> None:
-    _require_draft(actor, submission)
+    require_editable(actor, submission)
     with transaction.atomic():
         if not submission.rows.filter(pk=row_id).delete()[0]:
             raise ServiceError(_("That row is not in this draft."))
@@ -339,7 +340,7 @@ def delete_row(*, actor: User, submission: Submission, row_id: int) -> None:
 def replace_rows(*, actor: User, submission: Submission, rows: list[dict],
                  pdca_answers: dict | None = None, source: str = "xlsx") -> Submission:
     """All rows at once (an XLSX upload): already checked; written whole or not at all."""
-    _require_draft(actor, submission)
+    require_editable(actor, submission)
     with transaction.atomic():
         submission.rows.all().delete()
         SubmissionRow.objects.bulk_create(
@@ -356,7 +357,7 @@ def replace_rows(*, actor: User, submission: Submission, rows: list[dict],
 
 
 def set_pdca(*, actor: User, submission: Submission, answers: dict) -> Submission:
-    _require_draft(actor, submission)
+    require_editable(actor, submission)
     cleaned, wrong = pdca.clean(answers)
     if wrong:
         raise ServiceError(_("Choose a level from 0 to 4 for: %(items)s") % {
@@ -369,7 +370,7 @@ def set_pdca(*, actor: User, submission: Submission, answers: dict) -> Submissio
 
 def submit(*, actor: User, submission: Submission) -> Submission:
     """Freeze the draft; from now on the centre reads it."""
-    _require_draft(actor, submission)
+    require_editable(actor, submission)
     if not actor.is_org_admin:
         raise ServiceError(_("Only an admin of your organisation may submit the assessment."))
     if not submission.rows.exists():

@@ -13,7 +13,7 @@ How it matches (robustly, in one pass each):
   that copy. A hostname in a registered domain (or below it) is a domain of the organisation.
 - Known names (organisations, their short names and readings, people with and without the space
   between family and given name, a family name with さん/様/氏…, system names, domain labels) are
-  looked up on the same copy with spaces and ・ removed: 「さくら 通信」 and 「高橋誠」 are found.
+  looked up on the same copy without spaces, ・ and hyphens (「さくら 通信」, 「高橋誠」 are found).
   The names form a trie: a character class finds the positions where a name may start, and one
   compiled regular expression per first character takes the longest name there — the work grows
   with the text, not with the number of names (Aho–Corasick in spirit).
@@ -94,6 +94,9 @@ MIN_NAME = 2  # shorter names (one character) would match everywhere
 
 # --- normalisation ---------------------------------------------------------------------------
 
+# Left out when names are compared: spaces, ・ and hyphens (SAKURA TSUSHIN is sakura-tsushin).
+_GAPS = re.compile(r"[\s・\-‐_]+")
+_NO_GAPS = re.compile(r"[^\s・\-‐_]+")
 _FOLD = {**{ord(c): ord(c) + 32 for c in "ABCDEFGHIJKLMNOPQRSTUVWXYZ"},
          **{cp: cp + 0x60 for cp in range(0x3041, 0x3097)}, 0x309D: 0x30FD, 0x309E: 0x30FE}
 _DEFANG = {"[.]": ".", "(.)": ".", "[dot]": ".", "[at]": "@", "(at)": "@", "[:]": ":",
@@ -134,7 +137,11 @@ def _special() -> re.Pattern:
 def fold(text: str) -> str:
     """A name as the matcher sees it: NFKC, lower case, katakana, no spaces or ・."""
     text = unicodedata.normalize("NFKC", text).translate(_FOLD)
-    return re.sub(r"[\s・]+", "", text)
+    return _GAPS.sub("", text)
+
+
+def _domain_form(domain: str) -> str:
+    return unicodedata.normalize("NFKC", domain).strip().lower().rstrip(".")
 
 
 @dataclass
@@ -150,7 +157,7 @@ class Normalised:
     def __post_init__(self) -> None:
         self._block_starts = [b[0] for b in self.blocks]
         pieces, runs, at = [], [], 0
-        for match in re.finditer(r"[^\s・]+", self.text):
+        for match in _NO_GAPS.finditer(self.text):
             runs.append((at, match.start()))
             pieces.append(match.group())
             at += match.end() - match.start()
@@ -185,23 +192,35 @@ class Normalised:
 
 def normalise(text: str) -> Normalised:
     pieces, blocks, at_orig, at_norm = [], [], 0, 0
-    for match in _special().finditer(text):
-        start, end = match.span()
-        pieces.append(text[at_orig:start])
-        at_norm += start - at_orig
-        found = match.group()
-        lowered = found.lower()
-        if lowered in _DEFANG:
-            replaced = _DEFANG[lowered]
-        elif lowered in {"hxxp", "fxp"}:
-            replaced = "http" if lowered == "hxxp" else "ftp"
-        else:
-            replaced = unicodedata.normalize("NFKC", found)
+
+    def put(replaced: str, start: int, end: int) -> None:
+        nonlocal at_norm
         pieces.append(replaced)
         if len(replaced) != end - start:
             blocks.append((at_norm, at_norm + len(replaced), start, end))
         at_norm += len(replaced)
+
+    for match in _special().finditer(text):
+        start, end = match.span()
+        pieces.append(text[at_orig:start])
+        at_norm += start - at_orig
         at_orig = end
+        found = match.group()
+        lowered = found.lower()
+        if lowered in _DEFANG:
+            put(_DEFANG[lowered], start, end)
+        elif lowered in {"hxxp", "fxp"}:
+            put("http" if lowered == "hxxp" else "ftp", start, end)
+        else:
+            whole = unicodedata.normalize("NFKC", found)
+            single = [unicodedata.normalize("NFKC", ch) for ch in found]
+            if len(whole) == len(found) or sum(map(len, single)) != len(whole):
+                # 1:1, or characters that combine (ｶﾞ is ガ): one block for the whole run.
+                put(whole, start, end)
+            else:
+                # Only the characters that grow (… is ...) become blocks of their own.
+                for offset, replaced in enumerate(single):
+                    put(replaced, start + offset, start + offset + 1)
     pieces.append(text[at_orig:])
     return Normalised("".join(pieces).translate(_FOLD), blocks)
 
@@ -393,14 +412,15 @@ class Sanitiser:
         for org in directory.organisations:
             add(org.name, ORGANISATION, org.key)
             for alias in (*short_names(org.name), *org.aliases):
-                if "." in alias and " " not in alias.strip() and re.fullmatch(_HOST, fold(alias)):
-                    self._add_domain(fold(alias), org.key, add)
+                if "." in alias and " " not in alias.strip() and re.fullmatch(
+                        _HOST, _domain_form(alias)):
+                    self._add_domain(_domain_form(alias), org.key, add)
                 else:
                     add(alias, ORGANISATION, org.key)
                     for short in short_names(alias):
                         add(short, ORGANISATION, org.key)
             for domain in org.domains:
-                self._add_domain(fold(domain), org.key, add)
+                self._add_domain(_domain_form(domain), org.key, add)
         for person in directory.people:
             parts = unicodedata.normalize("NFKC", person).split()
             add(person, PERSON, fold(person))

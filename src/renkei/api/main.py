@@ -11,6 +11,7 @@ from renkei.api import errors
 from renkei.api.auth import BearerToken
 from renkei.api.endpoints import router
 from renkei.api.rendering import Renderer
+from renkei.feeds.api import router as feeds_router
 
 
 def _json(status: int, message: str) -> JsonResponse:
@@ -62,3 +63,4 @@ api = RenkeiAPI(
 )
 errors.install(api)
 api.add_router("/", router)
+api.add_router("/feeds", feeds_router)

@@ -64,14 +64,15 @@ def schedule_situation(now: datetime) -> None:
         key = f"situation:escalation:{end.isoformat()}"
         if key not in _queued:
             insert_job(ESCALATION, {"start": start.isoformat(), "end": end.isoformat()},
-                       dedupe_key=key)
+                       dedupe_key=key, run_after=now)
             _queued.add(key)
     at = bulletin_time()
     local = timezone.localtime(now, TOKYO)
     if at is not None and local.time() >= at:
         key = f"situation:bulletin:{local.date().isoformat()}"
         if key not in _queued:
-            insert_job(BULLETIN, {"day": local.date().isoformat()}, dedupe_key=key)
+            insert_job(BULLETIN, {"day": local.date().isoformat()}, dedupe_key=key,
+                       run_after=now)
             _queued.add(key)
 
 

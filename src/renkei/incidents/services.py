@@ -280,6 +280,11 @@ def attach_report_topic(*, topic: Topic, reporter: User, data: ReportInput, now=
             **{name: getattr(data, name) for name in REPORT_FIELDS},
         )
         open_case(report, now=topic.created_at)
+        # Replies written before the report was attached: the first from the centre counts.
+        reply = (topic.comments.filter(author_organisation__kind=OrganisationKind.CENTRE)
+                 .order_by("created_at").first())
+        if reply is not None:
+            note_first_response(reply)
     return report
 
 
@@ -452,13 +457,14 @@ def update_case(*, actor: User, case: Case, version: int, now=None, **changes) -
     return locked
 
 
-def add_note(*, actor: User, case: Case, body: str) -> CaseNote:
+def add_note(*, actor: User, case: Case, body: str, now=None) -> CaseNote:
     _require_handler(actor)
     body = _text(body, _("Note"), required=True)
+    now = now or timezone.now()
     with transaction.atomic():
         note = CaseNote.objects.create(case=case, author=actor, body=body,
-                                       body_html=render_markdown(body))
-        _event(case, actor, CaseEvent.Kind.NOTE, text=_("Internal note added"))
+                                       body_html=render_markdown(body), created_at=now)
+        _event(case, actor, CaseEvent.Kind.NOTE, text=_("Internal note added"), at=now)
         Case.objects.filter(pk=case.pk).update(updated_at=note.created_at)
         audit.record(actor, "incident.note", case, note=note.pk)
     return note
@@ -466,7 +472,7 @@ def add_note(*, actor: User, case: Case, body: str) -> CaseNote:
 
 def add_task(*, actor: User, case: Case, title: str, kind: str = TaskKind.TASK,
              owner: User | None = None, due_at=None, target: str = "", target_kind: str = "",
-             hosting_provider: str = "", requested_at=None) -> CaseTask:
+             hosting_provider: str = "", requested_at=None, now=None) -> CaseTask:
     _require_handler(actor)
     _choice(kind, TaskKind, _("Kind"))
     title = _text(title, _("Task"), required=True, limit=SHORT_MAX)
@@ -484,8 +490,8 @@ def add_task(*, actor: User, case: Case, title: str, kind: str = TaskKind.TASK,
         task = CaseTask.objects.create(
             case=case, kind=kind, title=title, owner=owner, due_at=due_at, target=target,
             target_kind=target_kind, hosting_provider=hosting_provider,
-            requested_at=requested_at, created_by=actor)
-        _event(case, actor, CaseEvent.Kind.TASK, new=title,
+            requested_at=requested_at, created_by=actor, created_at=now or timezone.now())
+        _event(case, actor, CaseEvent.Kind.TASK, new=title, at=task.created_at,
                text=_("Takedown added") if kind == TaskKind.TAKEDOWN else _("Task added"))
         Case.objects.filter(pk=case.pk).update(updated_at=task.created_at)
         audit.record(actor, "incident.task", case, task=task.pk, kind=kind)
@@ -493,9 +499,9 @@ def add_task(*, actor: User, case: Case, title: str, kind: str = TaskKind.TASK,
 
 
 def update_task(*, actor: User, task: CaseTask, done: bool | None = None,
-                requested: bool | None = None) -> CaseTask:
+                requested: bool | None = None, now=None) -> CaseTask:
     _require_handler(actor)
-    now = timezone.now()
+    now = now or timezone.now()
     with transaction.atomic():
         texts = []
         if done is not None and bool(task.done_at) != done:
@@ -507,7 +513,8 @@ def update_task(*, actor: User, task: CaseTask, done: bool | None = None,
         if not texts:
             return task
         task.save()
-        _event(task.case, actor, CaseEvent.Kind.TASK, new=task.title, text=", ".join(texts))
+        _event(task.case, actor, CaseEvent.Kind.TASK, new=task.title, text=", ".join(texts),
+               at=now)
         Case.objects.filter(pk=task.case_id).update(updated_at=now)
         audit.record(actor, "incident.task_update", task.case, task=task.pk)
     return task

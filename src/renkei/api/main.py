@@ -63,4 +63,5 @@ api = RenkeiAPI(
 )
 errors.install(api)
 api.add_router("/", router)
+api.add_router("/intel", "renkei.intel.api.router")
 api.add_router("/feeds", feeds_router)

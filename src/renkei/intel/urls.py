@@ -1,4 +1,10 @@
-from django.urls import path  # noqa: F401
+from django.urls import path
+
+from renkei.intel import views
 
 app_name = "intel"
-urlpatterns: list = []
+urlpatterns = [
+    path("", views.indicator_list, name="indicators"),
+    path("objects/<int:pk>/", views.object_detail, name="object"),
+    path("objects/<int:pk>/sightings/", views.report_sighting, name="report_sighting"),
+]

@@ -297,6 +297,9 @@ def test_two_responders_changing_one_case_at_the_same_moment_lose_no_update(
     outcomes: dict[str, str] = {}
 
     def respond(user_id: int, severity: str) -> None:
+        from django.utils import translation
+
+        translation.activate("en")  # each thread starts in the default language
         try:
             user = User.objects.get(pk=user_id)
             stale = Case.objects.get(pk=case.pk)

@@ -38,6 +38,12 @@ def risk(english):
     return w
 
 
+@pytest.fixture
+def english_messages():
+    with translation.override("en"):
+        yield
+
+
 def row(**fields):
     raw = {"asset": "コアネットワーク", "outcome": "O1", "threat": "E02", "risk_source": "R05",
            "phases": "", "cia": "", "existing_measures": "帯域の冗長化", "likelihood": "3",
@@ -185,6 +191,7 @@ def test_the_feedback_matrix_marks_covered_and_missing_cells_beside_the_previous
     assert not alone["has_previous"] and alone["matrix"][0]["previous"] is None
 
 
+@pytest.mark.usefixtures("english_messages")
 def test_a_submission_after_the_round_closed_is_refused(risk):
     w = risk
     services.advance_round(actor=w.assessor, round=w.round, to="open")

@@ -16,6 +16,8 @@ Threat events outside the external-malicious group have no kill chain: they land
 it (light < standard < detailed).
 """
 
+import copy
+
 
 def _l(ja: str, en: str) -> dict:
     return {"ja": ja, "en": en}
@@ -339,7 +341,8 @@ GENERIC_MODEL_CASE = _model(
 
 
 def default_catalogue() -> dict:
-    return {
+    """A fresh copy: callers may change it."""
+    return copy.deepcopy({
         "kill_chain": KILL_CHAIN,
         "cia": CIA,
         "outcomes": OUTCOMES,
@@ -348,4 +351,4 @@ def default_catalogue() -> dict:
         "risk_sources": RISK_SOURCES,
         "resource_kinds": RESOURCE_KINDS,
         "model_cases": [*MODEL_CASES, GENERIC_MODEL_CASE],
-    }
+    })

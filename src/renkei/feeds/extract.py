@@ -47,8 +47,8 @@ AMBIGUOUS_CC = frozenset({"py", "sh", "pl", "md", "rs", "ps", "so", "cs", "js", 
 
 # Refanging: the common ways of writing an indicator so that it does not work as a link.
 _REFANG = [
-    (re.compile(r"\bh(?:xx|XX|\*\*|xX|Xx)p(s?)(?=\[?:)", re.IGNORECASE), r"http\1"),
-    (re.compile(r"\bfxp(?=\[?:)", re.IGNORECASE), "ftp"),
+    (re.compile(r"(?<![A-Za-z0-9])h(?:xx|\*\*)p(s?)(?=\[?:)", re.IGNORECASE), r"http\1"),
+    (re.compile(r"(?<![A-Za-z0-9])fxp(?=\[?:)", re.IGNORECASE), "ftp"),
     (re.compile(r"\[:\]//|\[://\]|\(://\)|\[:/\]/"), "://"),
     (re.compile(r"\[:\]"), ":"),
     (re.compile(r"\s?(?:\[\.\]|\(\.\)|\{\.\}|\[dot\]|\(dot\)|\{dot\})\s?", re.IGNORECASE), "."),
@@ -57,22 +57,24 @@ _REFANG = [
 ]
 _MARK = r"(?:\s?(?:\[\.\]|\(\.\)|\{\.\}|\[dot\]|\(dot\)|\{dot\})\s?)"
 
-_URL = re.compile(r"\b(?:https?|ftp)://[^\s<>\"'`\u3000-\u30ff\u4e00-\u9fff\uff00-\uffef]+",
-                  re.IGNORECASE)
+_URL = re.compile(
+    r"(?<![A-Za-z0-9])(?:https?|ftp)://[^\s<>\"'`\u3000-\u30ff\u4e00-\u9fff\uff00-\uffef]+",
+    re.IGNORECASE)
 _LABEL = r"(?:[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?)"
 _TLD = r"(?:[a-z]{2,24}|xn--[a-z0-9-]{1,59})"
 _HOSTNAME = rf"(?:{_LABEL}\.)+{_TLD}"
 _DEFANGED_NAME = re.compile(
     rf"(?<![\w.-])(?:{_LABEL}(?:{_MARK}|\.))*{_LABEL}{_MARK}(?:{_LABEL}(?:{_MARK}|\.))*{_LABEL}",
-    re.IGNORECASE)
+    re.IGNORECASE | re.ASCII)
 _EMAIL = re.compile(rf"(?<![\w.+-])[a-z0-9._%+-]{{1,64}}@({_HOSTNAME})\b(?![.-]?\w)",
-                    re.IGNORECASE)
-_DOMAIN = re.compile(rf"(?<![\w.@-])({_HOSTNAME})\.?(?![\w-]|\.\w)", re.IGNORECASE)
-_IPV4 = re.compile(r"(?<![\w.])(?:\d{1,3}\.){3}\d{1,3}(?![\w]|\.\d)")
+                    re.IGNORECASE | re.ASCII)
+_DOMAIN = re.compile(rf"(?<![\w.@-])({_HOSTNAME})\.?(?![\w-]|\.\w)", re.IGNORECASE | re.ASCII)
+_IPV4 = re.compile(r"(?<![\w.])(?:\d{1,3}\.){3}\d{1,3}(?![\w]|\.\d)", re.ASCII)
 _IPV6 = re.compile(r"(?<![\w:.])(?:[0-9a-f]{0,4}:){2,7}(?:[0-9a-f]{1,4}|(?:\d{1,3}\.){3}\d{1,3})?"
-                   r"(?![\w:])", re.IGNORECASE)
-_HASH = re.compile(r"(?<![\w])(?:[0-9a-f]{64}|[0-9a-f]{40}|[0-9a-f]{32})(?![\w])", re.IGNORECASE)
-_CVE = re.compile(r"\bCVE-(\d{4})-(\d{4,7})\b", re.IGNORECASE)
+                   r"(?![\w:])", re.IGNORECASE | re.ASCII)
+_HASH = re.compile(r"(?<![\w])(?:[0-9a-f]{64}|[0-9a-f]{40}|[0-9a-f]{32})(?![\w])",
+                   re.IGNORECASE | re.ASCII)
+_CVE = re.compile(r"(?<![A-Za-z0-9])CVE-(\d{4})-(\d{4,7})(?![0-9])", re.IGNORECASE)
 # Trailing characters that end a sentence rather than a URL.
 _URL_TAIL = ".,;:!?'\"*"
 _PAIRS = {")": "(", "]": "[", "}": "{", ">": "<"}

@@ -189,12 +189,16 @@ class Catalogue:
         return sorted(codes, key=order.index), unknown
 
 
+def _joined(names: list[str]) -> str:
+    return ("、" if (get_language() or "ja")[:2] == "ja" else ", ").join(names)
+
+
 def phases_text(catalogue: Catalogue, codes: list[str]) -> str:
-    return "、".join(label(catalogue.phases[c]) for c in codes if c in catalogue.phases)
+    return _joined([label(catalogue.phases[c]) for c in codes if c in catalogue.phases])
 
 
 def cia_text(catalogue: Catalogue, codes: list[str]) -> str:
-    return "、".join(label(catalogue.cia[c]) for c in codes if c in catalogue.cia)
+    return _joined([label(catalogue.cia[c]) for c in codes if c in catalogue.cia])
 
 
 # --- checking a version before it is published ------------------------------------------------

@@ -77,8 +77,8 @@ def build_template(round: Round, catalogue: Catalogue, organisation,
                 if row.risk_source in catalogue.risk_sources else row.risk_source,
                 phases_text(catalogue, row.phases), cia_text(catalogue, row.cia),
                 _safe(row.existing_measures), row.likelihood, row.impact,
-                RiskLevel(row.risk_level).label if row.risk_level else "",
-                Treatment(row.treatment).label if row.treatment else "",
+                str(RiskLevel(row.risk_level).label) if row.risk_level else "",
+                str(Treatment(row.treatment).label) if row.treatment else "",
             ])
 
     lists = wb.create_sheet(LISTS_SHEET)
@@ -294,6 +294,8 @@ def _read(workbook, archive, round: Round, catalogue: Catalogue) -> Imported:
     errors = _Errors()
     result = Imported()
     sheet = workbook[ROWS_SHEET]
+    # The sheet's own <dimension> may claim fewer rows than it holds; read every row there is.
+    sheet.reset_dimensions()
     rows = sheet.iter_rows(min_row=1)
     heads = [_norm(c.value) for c in next(rows, ())]
     while heads and not heads[-1]:
@@ -317,11 +319,13 @@ def _read(workbook, archive, round: Round, catalogue: Catalogue) -> Imported:
                   "are.") % {"sheet": ROWS_SHEET, "problems": "; ".join(problems)})
 
     width = len(FIELDS)
+    filled = 0
     for number, cells in enumerate(rows, start=2):
         values = [c.value for c in cells]
         if not any(v not in (None, "") for v in values):
             continue
-        if len(result.rows) >= MAX_ROWS:
+        filled += 1
+        if filled > MAX_ROWS:
             _refuse(_("Sheet “%(sheet)s” has more than %(n)d rows; an assessment may have at "
                       "most %(n)d. Split the assessment or summarise similar rows.")
                     % {"sheet": ROWS_SHEET, "n": MAX_ROWS})

@@ -49,8 +49,11 @@ def _english_messages():
 
 @pytest.fixture
 def ev(english):
+    return with_evaluation(english)
+
+
+def with_evaluation(w):
     """The world plus an assessor and an evaluation of alpha in progress, with one item."""
-    w = english
     w.assessor = create_user(email="assessor@centre.example", name="評価 恵", organisation=w.centre,
                              password=w.password, roles=["risk_assessor"], language="en")
     set_totp_secret(w.assessor, pyotp.random_base32())

@@ -6,6 +6,7 @@ the service's one clear message rather than a generic "this field is required".
 
 from django import forms
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from renkei.accounts.models import CentreRole, Organisation, OrganisationKind, User
 from renkei.communities.forms import MultipleFileField
@@ -75,7 +76,8 @@ class StepForm(forms.Form):
                                widget=forms.NumberInput(attrs={"class": "evaluations-order"}))
     phase = forms.CharField(label=_("Time or phase"), max_length=100, required=False)
     actor = forms.CharField(label=_("Actor"), max_length=100, required=False)
-    action = forms.CharField(label=_("Action"), max_length=300, required=False)
+    action = forms.CharField(label=pgettext_lazy("evaluation", "Action"), max_length=300,
+                             required=False)
     resource = forms.CharField(label=_("Resource acted on"), max_length=200, required=False)
 
     def step(self) -> StepInput:
@@ -140,7 +142,7 @@ class FindingForm(forms.Form):
 
 
 class NoteForm(forms.Form):
-    note = forms.CharField(label=_("Note"), required=False,
+    note = forms.CharField(label=pgettext_lazy("evaluation", "Note"), required=False,
                            widget=forms.Textarea(attrs={"rows": 3}))
 
 

@@ -14,14 +14,15 @@ from django.conf import settings
 from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 
 class EvaluationState(models.TextChoices):
     PLANNED = "planned", _("Planned")
-    IN_PROGRESS = "in_progress", _("In progress")
-    REPORTED = "reported", _("Reported")
+    IN_PROGRESS = "in_progress", pgettext_lazy("evaluation", "In progress")
+    REPORTED = "reported", pgettext_lazy("evaluation", "Reported")
     FOLLOW_UP = "follow_up", _("Follow-up")
-    CLOSED = "closed", _("Closed")
+    CLOSED = "closed", pgettext_lazy("evaluation", "Closed")
 
 
 # The order the states follow; an evaluation only moves forward, one state at a time.
@@ -47,7 +48,7 @@ class Result(models.TextChoices):
 
 
 class Severity(models.TextChoices):
-    CRITICAL = "critical", _("Critical")
+    CRITICAL = "critical", pgettext_lazy("evaluation", "Critical")
     HIGH = "high", _("High")
     MEDIUM = "medium", _("Medium")
     LOW = "low", _("Low")
@@ -57,9 +58,9 @@ SEVERITY_ORDER = [s.value for s in Severity]
 
 
 class FindingState(models.TextChoices):
-    OPEN = "open", _("Open")
+    OPEN = "open", pgettext_lazy("evaluation", "Open")
     FIX_REPORTED = "fix_reported", _("Fix reported")
-    CLOSED = "closed", _("Closed")
+    CLOSED = "closed", pgettext_lazy("evaluation", "Closed")
 
 
 class ChecklistTemplate(models.Model):
@@ -145,7 +146,7 @@ class Scenario(models.Model):
 
 class ScenarioStep(models.Model):
     scenario = models.ForeignKey(Scenario, on_delete=models.CASCADE, related_name="steps")
-    order = models.PositiveIntegerField(_("order"))
+    order = models.PositiveIntegerField(pgettext_lazy("evaluation", "order"))
     phase = models.CharField(_("time or phase"), max_length=100, blank=True)
     actor = models.CharField(_("actor"), max_length=100, blank=True)
     action = models.CharField(_("action"), max_length=300)
@@ -258,7 +259,7 @@ class Finding(models.Model):
     due_date = models.DateField(_("due date"))
     owner = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True,
                               blank=True, related_name="evaluation_findings",
-                              verbose_name=_("owner"))
+                              verbose_name=pgettext_lazy("evaluation", "owner"))
     state = models.CharField(_("state"), max_length=20, choices=FindingState.choices,
                              default=FindingState.OPEN)
     created_at = models.DateTimeField(default=timezone.now)

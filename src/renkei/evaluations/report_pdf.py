@@ -2,6 +2,7 @@
 
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import pgettext
 
 from renkei.evaluations.models import FindingState
 from renkei.evaluations.selectors import Report, result_summary
@@ -63,7 +64,8 @@ def render_report(report: Report, result_labels: dict) -> bytes:
         doc.heading(scenario.title, level=2)
         if scenario.description:
             doc.paragraph(scenario.description)
-        doc.table([_("No."), _("Time or phase"), _("Actor"), _("Action"), _("Resource acted on")],
+        doc.table([_("No."), _("Time or phase"), _("Actor"), pgettext("evaluation", "Action"),
+                   _("Resource acted on")],
                   [[s.order, s.phase, s.actor, s.action, s.resource]
                    for s in scenario.steps.all()], widths=[0.07, 0.15, 0.18, 0.38, 0.22])
         _items(doc, scenario.items.all())

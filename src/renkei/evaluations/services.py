@@ -21,6 +21,7 @@ from django.db import transaction
 from django.db.models import Max
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import pgettext
 
 from renkei.accounts import audit
 from renkei.accounts.models import Organisation, OrganisationKind, User
@@ -496,7 +497,7 @@ def report_progress(*, actor: User, finding: Finding, note: str, fixed: bool = F
     if not may_report_progress(actor, finding):
         raise ServiceError(_("Only the evaluated organisation's admins and the finding's owner "
                              "report progress on it."))
-    note = _text(note, _("Report"), 20000)
+    note = _text(note, pgettext("evaluation", "Report"), 20000)
     with transaction.atomic():
         evaluation = _locked(finding.evaluation)
         _require_open(evaluation)
@@ -536,12 +537,12 @@ def reopen_finding(*, actor: User, finding: Finding, note: str) -> Finding:
 
 def comment_on_finding(*, actor: User, finding: Finding, note: str) -> Finding:
     _require_assessor(actor)
-    note = _text(note, _("Comment"), 20000)
+    note = _text(note, pgettext("evaluation", "Comment"), 20000)
     return _centre_verdict(actor, finding, note, FindingUpdate.Kind.COMMENT)
 
 
 def _centre_verdict(actor: User, finding: Finding, note: str, kind: str) -> Finding:
-    note = _text(note, _("Note"), 20000, required=False)
+    note = _text(note, pgettext("evaluation", "Note"), 20000, required=False)
     with transaction.atomic():
         evaluation = _locked(finding.evaluation)
         _require_open(evaluation)

@@ -105,6 +105,9 @@ def _change(change: dict, zone) -> str:
     choices = CHOICES.get(kind)
     old = _label(choices, change["old"]) if choices else change["old"]
     new = _label(choices, change["new"]) if choices else change["new"]
+    if kind == CaseEvent.Kind.ESCALATION:
+        flags = {"True": _("escalated"), "False": _("not escalated")}
+        old, new = flags.get(old, old), flags.get(new, new)
     parts = [f"{_local(change['at'], zone)} {what}"]
     if old or new:
         parts.append(f"{old or '–'} → {new or '–'}")

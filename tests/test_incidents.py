@@ -245,6 +245,12 @@ def test_a_report_cannot_be_edited_after_its_case_is_closed(incidents, as_user):
     assert response.status_code == 400
     assert "can no longer be edited" in response.content.decode()
     assert Report.objects.get(pk=report.pk).what_happened == "続報：復旧しました。"
+    # Nor through the topic underneath it.
+    topic_edit = reverse("communities:topic_edit", args=[report.topic.public_id])
+    assert as_user(w.alice).get(topic_edit).status_code in (403, 404)
+    with pytest.raises(ServiceError):
+        community_services.edit_topic(actor=w.alice, topic=report.topic, title="書き換え",
+                                      body="書き換え", kind="incident")
     # Others never could.
     with pytest.raises(ServiceError):
         services.edit_report(actor=w.bob, report=report, data=report_input())

@@ -52,11 +52,20 @@ def postable_communities(user, environment_id: int = LIVE_ENVIRONMENT_ID):
 
 
 def can_edit_topic(user, topic) -> bool:
+    if _is_finished_report(topic):
+        return False
     if topic.author_id == user.id:
         return True
     if user.is_org_admin and topic.author_organisation_id == user.organisation_id:
         return True
     return can_manage_community(user, topic.community)
+
+
+def _is_finished_report(topic) -> bool:
+    """A report whose case the centre has finished is the record of what happened: frozen."""
+    from renkei.incidents.models import FINISHED_STATES, Case
+
+    return Case.objects.filter(report__topic_id=topic.pk, state__in=FINISHED_STATES).exists()
 
 
 def can_pin(user, community) -> bool:

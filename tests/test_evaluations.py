@@ -478,3 +478,53 @@ def test_checklists_are_copied_into_an_evaluation(ev, client):
     assert items.count() == 2
     _refused(lambda: services.save_template(actor=w.assessor, name="空", items=[]),
              "at least one item")
+
+
+@pytest.mark.django_db
+def test_forms_are_not_offered_once_reported(ev, client):
+    w = ev
+    _report(w)
+    c = _login(client, w.assessor)
+    for url in (reverse("evaluations:scenario_create", args=[w.evaluation.pk]),
+                reverse("evaluations:scenario_edit", args=[w.evaluation.pk, w.scenario.pk]),
+                reverse("evaluations:finding_create", args=[w.evaluation.pk]),
+                reverse("evaluations:item_create", args=[w.evaluation.pk])
+                + f"?scenario={w.scenario.pk}"):
+        response = c.get(url)
+        assert response.status_code == 302, url
+        assert response["Location"] == reverse("evaluations:detail", args=[w.evaluation.pk])
+
+
+def _queries(client, url: str) -> int:
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    with CaptureQueriesContext(connection) as queries:
+        assert client.get(url).status_code == 200
+    return len(queries)
+
+
+def _grow(w, n: int) -> None:
+    scenario = services.save_scenario(actor=w.assessor, evaluation=w.evaluation,
+                                      title=f"追加 {n}", steps=list(STEPS))
+    for i in range(3):
+        item = services.add_item(actor=w.assessor, evaluation=w.evaluation, scenario=scenario,
+                                 step=scenario.steps.first(), text=f"項目 {n}-{i}",
+                                 method="document")
+        services.record_activity(actor=w.assessor, item=item, conducted_on=services.today(),
+                                 method="document", result="gap")
+        _finding(w, item=item, title=f"指摘 {n}-{i}")
+
+
+@pytest.mark.django_db
+def test_the_evaluation_pages_cost_the_same_queries_for_few_and_many(ev, client):
+    w = ev
+    _grow(w, 1)
+    c = _login(client, w.assessor)
+    urls = [reverse(f"evaluations:{name}", args=[w.evaluation.pk])
+            for name in ("detail", "report")] + [reverse("evaluations:list"),
+                                                 reverse("evaluations:findings")]
+    few = [_queries(c, url) for url in urls]
+    for n in range(2, 5):
+        _grow(w, n)
+    assert [_queries(c, url) for url in urls] == few

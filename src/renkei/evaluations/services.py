@@ -74,9 +74,12 @@ def _require_open(evaluation: Evaluation) -> None:
 def _require_working(evaluation: Evaluation) -> None:
     _require_open(evaluation)
     if not evaluation.is_working:
-        raise ServiceError(_("This evaluation has been reported: its scenarios, checklists, "
-                             "items, activities and findings list are fixed; only the "
-                             "follow-up of findings continues."))
+        raise ServiceError(reported_message())
+
+
+def reported_message() -> str:
+    return _("This evaluation has been reported: its scenarios, checklists, items, activities "
+             "and findings list are fixed; only the follow-up of findings continues.")
 
 
 def _text(value: str, label: str, max_length: int, *, required: bool = True) -> str:

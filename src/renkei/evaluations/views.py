@@ -68,6 +68,14 @@ def _evaluation_url(evaluation, anchor: str = "") -> str:
     return f"{url}#{anchor}" if anchor else url
 
 
+def _fixed(request: HttpRequest, evaluation) -> HttpResponse | None:
+    """Forms for scenarios, items and new findings are not offered once the report is out."""
+    if evaluation.is_working:
+        return None
+    messages.error(request, services.reported_message())
+    return redirect(_evaluation_url(evaluation))
+
+
 def _form_page(request, template: str, context: dict, status: int) -> HttpResponse:
     return render(request, f"evaluations/{template}", context, status=status)
 
@@ -206,6 +214,8 @@ def scenario_edit(request: HttpRequest, evaluation_id: int,
         initial = {"title": scenario.title, "description": scenario.description}
         steps = list(scenario.steps.values("id", "order", "phase", "actor", "action",
                                            "resource"))
+    if (fixed := _fixed(request, evaluation)) is not None:
+        return fixed
     data, _files = _data(request)
     form = ScenarioForm(data, initial=initial)
     formset = StepFormSet(data, initial=None if data is not None else steps, prefix="steps")
@@ -275,6 +285,8 @@ def item_create(request: HttpRequest, evaluation_id: int) -> HttpResponse:
         if not str(where).isdigit():
             raise Http404
         checklist = get_object_or_404(evaluation.checklists, pk=int(where))
+    if (fixed := _fixed(request, evaluation)) is not None:
+        return fixed
     data, _files = _data(request)
     form = ItemForm(data, scenario=scenario)
     if data is not None and form.is_valid():
@@ -361,6 +373,8 @@ def finding_edit(request: HttpRequest, evaluation_id: int,
         evaluation, finding = access_evaluation(request.user, evaluation_id), None
         item_id = request.GET.get("item")
         initial = {"item": item_id} if str(item_id).isdigit() else {}
+        if (fixed := _fixed(request, evaluation)) is not None:
+            return fixed
     else:
         finding = access_finding(request.user, evaluation_id, finding_id)
         evaluation = finding.evaluation

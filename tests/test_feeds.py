@@ -355,3 +355,18 @@ def test_red_topic_indicators_stay_red_with_the_same_audience(world, post):
         assert row.tlp == TLP.RED and row.audience_mode == AudienceMode.CHOSEN
         assert list(row.audience_users.all()) == [world.bob]
         assert not row.audience_organisations.exists()
+
+
+# --- demo ------------------------------------------------------------------------------------
+
+def test_demo_world_has_feed_imports_and_a_disabled_source(db):
+    from renkei.demo.world import load_demo_world
+
+    load_demo_world()
+    runs = ImportRun.objects.order_by("created_at", "id")
+    assert [(r.format, r.state) for r in runs] == [("misp-feed", "done"), ("list", "done")]
+    feed, blocklist = runs
+    assert feed.new >= 10 and feed.failed == 0 and feed.skipped == 1
+    assert blocklist.new == 6 and blocklist.failed == 0
+    source = FeedSource.objects.get()
+    assert not source.enabled and source.url.startswith("https://feeds.example/")

@@ -5,6 +5,7 @@ from django.test import Client
 from django.urls import reverse
 
 from renkei.demo.world import load_demo_world
+from renkei.intel.demo import _id
 from renkei.intel.models import Sighting, StixObject
 
 
@@ -12,10 +13,11 @@ from renkei.intel.models import Sighting, StixObject
 def test_the_demo_world_has_indicators_a_report_and_sightings():
     load_demo_world()
     assert StixObject.objects.filter(type="indicator").count() >= 30
-    assert StixObject.objects.filter(type="report").count() == 1
+    # Other parts' demos add to the store too; ours is there.
+    assert StixObject.objects.filter(stix_id=_id("report", "fake-streams")).count() == 1
     assert set(StixObject.objects.values_list("tlp", flat=True)) >= {"clear", "green", "amber",
                                                                      "red"}
-    assert Sighting.objects.count() == 5
+    assert Sighting.objects.filter(source="demo").count() >= 5
     from renkei.accounts.models import User
 
     client = Client()

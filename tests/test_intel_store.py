@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 import stix2
+from django.utils import translation
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from stix2patterns.validator import run_validator
@@ -49,6 +50,13 @@ def bundle_objects(path: Path) -> list[dict]:
 
 def interop_files() -> list[Path]:
     return sorted(INTEROP.glob("*/*.json"))
+
+
+@pytest.fixture(autouse=True)
+def _english():
+    """Messages are asserted in English (the catalogue test checks the Japanese)."""
+    with translation.override("en"):
+        yield
 
 
 # --- checking --------------------------------------------------------------------------------

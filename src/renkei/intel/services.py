@@ -20,7 +20,7 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
-from django.db import transaction
+from django.db import connection, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -268,7 +268,7 @@ def _store(good, result, *, community, user, source, source_detail, audience_mod
             valid_until=checked.valid_until, is_latest=False,
         ))
     _mark_latest(rows, existing)
-    StixObject.objects.bulk_create(rows, batch_size=500)
+    _insert(rows, start)
     if audience_mode == AudienceMode.CHOSEN:
         StixAudienceOrganisation.objects.bulk_create(
             [StixAudienceOrganisation(stix_object=r, organisation=o) for r in rows
@@ -285,6 +285,42 @@ def _store(good, result, *, community, user, source, source_detail, audience_mod
     for row in rows:
         result.stored.append(Outcome(row.stix_id, stix.format_timestamp(row.version)))
     result.objects.extend(rows)
+
+
+_COLUMNS = None
+
+
+def _insert(rows: list[StixObject], start: datetime) -> None:
+    """Insert the rows in a few statements and read their ids back by date_added (unique,
+    and ours while the clock is locked). The ORM's bulk_create spent most of an ingest
+    compiling SQL: about 1,000 objects a second against several thousand this way."""
+    global _COLUMNS
+    if _COLUMNS is None:
+        _COLUMNS = [f for f in StixObject._meta.concrete_fields if not f.primary_key]
+    ops = connection.ops
+    table = StixObject._meta.db_table
+    names = ", ".join(ops.quote_name(f.column) for f in _COLUMNS)
+    marks = ", ".join(["%s"] * len(_COLUMNS))
+    datetimes = {f.attname for f in _COLUMNS if f.get_internal_type() == "DateTimeField"}
+    values = []
+    for row in rows:
+        values.append([
+            ops.adapt_datetimefield_value(getattr(row, f.attname)) if f.attname in datetimes
+            else getattr(row, f.attname) for f in _COLUMNS])
+    # Multi-row VALUES: one round trip per chunk (a row-by-row executemany costs one each).
+    chunk = max(1, min(500, (connection.features.max_query_params or 10_000) // len(_COLUMNS)))
+    with connection.cursor() as cursor:
+        for i in range(0, len(values), chunk):
+            part = values[i:i + chunk]
+            cursor.execute(f"INSERT INTO {table} ({names}) VALUES "
+                           + ", ".join([f"({marks})"] * len(part)),
+                           [v for row in part for v in row])
+    ids = dict(StixObject.objects.filter(
+        date_added__gte=start, date_added__lte=rows[-1].date_added).values_list(
+        "date_added", "pk"))
+    for row in rows:
+        row.pk = ids[row.date_added]
+        row._state.adding = False
 
 
 def _mark_latest(rows: list[StixObject], existing) -> None:

@@ -270,3 +270,33 @@ def test_topic_indicators_page(as_user, english, post):
     assert run.new == 2 and run.tlp == TLP.AMBER
     topic_page = client.get(reverse("communities:topic", args=[topic.public_id]))
     assert url in topic_page.content.decode()
+
+
+# --- scheduled feeds page --------------------------------------------------------------------
+
+def test_sources_page_for_analysts_only(as_user, english, django_capture_on_commit_callbacks):
+    from renkei.feeds.models import FeedSource
+    from renkei.jobs.models import Job
+
+    assert as_user(english.alice).get(reverse("feeds:sources")).status_code == 404
+    client = as_user(english.analyst)
+    assert client.get(reverse("feeds:sources")).status_code == 200
+    refused = client.post(reverse("feeds:sources"), {
+        "name": "x", "url": "https://feeds.example/list.txt", "format": "list",
+        "community": english.general.pk, "tlp": "red", "interval_minutes": 60})
+    assert refused.status_code == 400 and not FeedSource.objects.exists()
+    response = client.post(reverse("feeds:sources"), {
+        "name": "list", "url": "https://feeds.example/list.txt", "format": "list",
+        "community": english.general.pk, "tlp": "green", "interval_minutes": 60})
+    assert response.status_code == 302
+    source = FeedSource.objects.get()
+    assert not source.enabled and source.next_fetch_at is None
+    client.post(reverse("feeds:source_action", args=[source.pk, "enable"]))
+    source.refresh_from_db()
+    assert source.enabled and source.next_fetch_at is not None
+    with django_capture_on_commit_callbacks(execute=True):
+        client.post(reverse("feeds:source_action", args=[source.pk, "fetch"]))
+    assert Job.objects.filter(kind="feeds.fetch").count() == 1
+    other = as_user(english.bob)
+    assert other.post(reverse("feeds:source_action", args=[source.pk, "disable"])
+                      ).status_code == 404

@@ -389,12 +389,6 @@ def submit(*, actor: User, submission: Submission) -> Submission:
 
 # --- feedback --------------------------------------------------------------------------------
 
-def latest_submitted(round: Round, organisation) -> Submission | None:
-    return Submission.objects.filter(round=round, organisation=organisation,
-                                     state=Submission.State.SUBMITTED) \
-        .order_by("-version").first()
-
-
 def _previous_submitted(round: Round, organisation) -> Submission | None:
     """The organisation's newest submitted version of an earlier round."""
     return Submission.objects.filter(
@@ -408,56 +402,109 @@ def plain_rows(submission: Submission) -> list[Row]:
         "asset", "threat", "risk_source", "phases", "cia").order_by("position")]
 
 
-def compute_report(round: Round, organisation, submission: Submission,
-                   cache: dict | None = None) -> dict:
-    catalogue = catalogue_of(round.catalogue)
-    sector = organisation.sector
-    expected = None
-    if cache is not None:
-        key = (round.catalogue_id, sector, round.approach)
-        expected = cache.get(key) or cache.setdefault(
-            key, catalogue.expected(sector, round.approach))
+def _rows_of(submission_ids: list[int]) -> dict[int, list[Row]]:
+    """Rows of many versions in one query."""
+    rows: dict[int, list[Row]] = {i: [] for i in submission_ids}
+    for sid, a, t, s, p, c in SubmissionRow.objects.filter(
+            submission_id__in=submission_ids).order_by("submission_id", "position").values_list(
+            "submission_id", "asset", "threat", "risk_source", "phases", "cia").iterator(
+            chunk_size=5000):
+        rows[sid].append(Row(a, t, s, tuple(p), tuple(c)))
+    return rows
+
+
+class _Reports:
+    """Builds reports for many organisations of one round, sharing catalogues and what each
+    sector's model case expects."""
+
+    def __init__(self, round: Round):
+        self.round = round
+        self.catalogues: dict[int, Catalogue] = {}
+        self.expected: dict[tuple, dict] = {}
+
+    def catalogue(self, version: CatalogueVersion) -> Catalogue:
+        if version.pk not in self.catalogues:
+            self.catalogues[version.pk] = catalogue_of(version)
+        return self.catalogues[version.pk]
+
+    def build(self, organisation, submission: Submission, rows: list[Row],
+              previous: Submission | None, previous_rows: list[Row] | None) -> dict:
+        catalogue = self.catalogue(self.round.catalogue)
+        key = (organisation.sector, self.round.approach)
+        if key not in self.expected:
+            self.expected[key] = catalogue.expected(*key)
+        content = build_report(
+            catalogue, organisation.sector, self.round.approach, rows,
+            previous=(self.catalogue(previous.round.catalogue), previous_rows)
+            if previous is not None else None, expected=self.expected[key])
+        content["round"] = self.round.number
+        content["version"] = submission.version
+        content["previous_round"] = previous.round.number if previous else None
+        content["previous_version"] = previous.version if previous else None
+        return content
+
+
+def compute_report(round: Round, organisation, submission: Submission) -> dict:
+    """One organisation's report (generate_feedback does many at once)."""
     previous = _previous_submitted(round, organisation)
-    content = build_report(
-        catalogue, sector, round.approach, plain_rows(submission),
-        previous=(catalogue_of(previous.round.catalogue), plain_rows(previous))
-        if previous else None, expected=expected)
-    content["round"] = round.number
-    content["version"] = submission.version
-    content["previous_round"] = previous.round.number if previous else None
-    content["previous_version"] = previous.version if previous else None
-    return content
+    return _Reports(round).build(organisation, submission, plain_rows(submission), previous,
+                                 plain_rows(previous) if previous else None)
 
 
 def generate_feedback(*, actor: User | None, round: Round,
                       organisation: Organisation | None = None) -> int:
     """Compute (again) the reports of a closed round for every organisation with a submitted
-    version; released reports stay as they were. Returns how many were written."""
+    version; released reports stay as they were. Returns how many were written.
+
+    A few queries for the whole round, whatever the number of organisations: the newest
+    submitted version of each, the newest submitted version of an earlier round of each, and
+    the rows of all of them."""
     if actor is not None:
         _require_assessor(actor)
     if round.state not in (Round.State.CLOSED, Round.State.FEEDBACK_RELEASED):
         raise ServiceError(_("Feedback is computed once the round has closed."))
-    organisations = Organisation.objects.filter(risk_round_targets__round=round)
-    if organisation is not None:
-        organisations = organisations.filter(pk=organisation.pk)
-    cache: dict = {}
-    written = 0
     with transaction.atomic():
-        for org in organisations:
-            submission = latest_submitted(round, org)
-            report = FeedbackReport.objects.filter(round=round, organisation=org).first()
-            if submission is None or (report is not None and report.is_released):
-                continue
-            content = compute_report(round, org, submission, cache)
-            if report is None:
-                FeedbackReport.objects.create(round=round, organisation=org,
-                                              submission=submission, content=content)
+        targets = Organisation.objects.filter(risk_round_targets__round=round)
+        if organisation is not None:
+            targets = targets.filter(pk=organisation.pk)
+        organisations = {o.pk: o for o in targets}
+        current: dict[int, Submission] = {}
+        for sub in Submission.objects.filter(round=round, state=Submission.State.SUBMITTED,
+                                             organisation_id__in=list(organisations)) \
+                .order_by("organisation_id", "version"):
+            current[sub.organisation_id] = sub
+        previous: dict[int, Submission] = {}
+        for sub in Submission.objects.filter(
+                state=Submission.State.SUBMITTED, round__number__lt=round.number,
+                organisation_id__in=list(current)).select_related("round__catalogue") \
+                .order_by("organisation_id", "round__number", "version"):
+            previous[sub.organisation_id] = sub
+        reports = {r.organisation_id: r for r in FeedbackReport.objects.filter(
+            round=round, organisation_id__in=list(current))}
+        wanted = [o for o in current if not (o in reports and reports[o].is_released)]
+        rows = _rows_of([current[o].pk for o in wanted]
+                        + [previous[o].pk for o in wanted if o in previous])
+        builder = _Reports(round)
+        new, changed = [], []
+        for org_id in wanted:
+            sub, before = current[org_id], previous.get(org_id)
+            content = builder.build(organisations[org_id], sub, rows[sub.pk], before,
+                                    rows[before.pk] if before else None)
+            if org_id in reports:
+                report = reports[org_id]
+                report.submission, report.content = sub, content
+                changed.append(report)
             else:
-                report.submission, report.content = submission, content
-                report.save(update_fields=["submission", "content", "updated_at"])
-            written += 1
-        audit.record(actor, "risk.feedback.generate", round, reports=written)
-    return written
+                new.append(FeedbackReport(round=round, organisation_id=org_id, submission=sub,
+                                          content=content))
+        FeedbackReport.objects.bulk_create(new, batch_size=200)
+        now = timezone.now()
+        for report in changed:
+            report.updated_at = now
+        FeedbackReport.objects.bulk_update(changed, ["submission", "content", "updated_at"],
+                                           batch_size=200)
+        audit.record(actor, "risk.feedback.generate", round, reports=len(wanted))
+        return len(wanted)
 
 
 def comment_on(*, actor: User, report: FeedbackReport, item: str, body: str) -> None:

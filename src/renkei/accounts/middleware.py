@@ -25,7 +25,8 @@ class UserPreferencesMiddleware:
         return response
 
 
-ALWAYS_ALLOWED_PREFIXES = ("/static/", "/healthz", "/i18n/", "/api/")
+# The API and TAXII authenticate each request by token and ignore the session.
+ALWAYS_ALLOWED_PREFIXES = ("/static/", "/healthz", "/i18n/", "/api/", "/taxii2/")
 
 
 class SecondFactorRequiredMiddleware:

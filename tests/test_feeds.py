@@ -370,3 +370,18 @@ def test_demo_world_has_feed_imports_and_a_disabled_source(db):
     assert blocklist.new == 6 and blocklist.failed == 0
     source = FeedSource.objects.get()
     assert not source.enabled and source.url.startswith("https://feeds.example/")
+
+
+def test_an_import_learns_nothing_from_indicators_kept_from_the_importer(world):
+    from renkei.feeds import stix
+    from renkei.intel import services as store
+
+    old = datetime(2025, 1, 1, tzinfo=UTC)
+    secret = stix.indicator("ipv4", "198.51.100.99", tlp=TLP.RED, moment=old)
+    assert store.ingest([secret], user=world.bob, source="api", community=world.isac,
+                        audience_mode=AudienceMode.CHOSEN, audience_users=[world.bob]).stored
+    mine = run_import(world.alice, world.isac, [("b.txt", b"198.51.100.99\n")], tlp=TLP.AMBER)
+    assert mine.new == 1 and mine.duplicate == 0
+    own = json.loads(stored(world.isac, added_by=world.alice).get().raw)
+    assert own["id"] == secret["id"]
+    assert own["created"] != secret["created"] and own["valid_from"] != secret["valid_from"]

@@ -37,7 +37,8 @@ from renkei.feeds import extract, parsers, permissions, stix
 from renkei.feeds.fetch import fetch, too_large
 from renkei.feeds.models import FeedSource, Format, ImportRun
 from renkei.intel import services as store
-from renkei.intel.models import Source, StixObject
+from renkei.intel.models import Source
+from renkei.intel.selectors import readable_objects
 from renkei.jobs.queue import enqueue
 from renkei.sharing.models import TLP, AudienceMode
 from renkei.sharing.visibility import may_reshare
@@ -222,7 +223,7 @@ def _store(run: ImportRun, parsed: parsers.Parsed, now: datetime, *, topic) -> N
     for start in range(0, len(parsed.objects), CHUNK):
         chunk = parsed.objects[start:start + CHUNK]
         if settle:
-            chunk = _settle_versions(chunk, run.community, now)
+            chunk = _settle_versions(chunk, run.created_by, run.community, now)
         result = store.ingest(
             chunk, user=run.created_by, source=source, community=run.community,
             source_detail=f"import {run.uuid}", audience_mode=run.audience_mode,
@@ -258,13 +259,16 @@ def _essence(obj: dict) -> dict:
     return {key: value for key, value in obj.items() if key not in TIMESTAMPS}
 
 
-def _settle_versions(objects: list[dict], community: Community, now: datetime) -> list[dict]:
+def _settle_versions(objects: list[dict], user, community: Community, now: datetime
+                     ) -> list[dict]:
     """Give value-derived objects the timestamps of what the community already holds: the same
-    content is the stored object itself (a duplicate); changed content is its next version."""
+    content is the stored object itself (a duplicate); changed content is its next version.
+    Only versions the importer may read are looked at, so an import learns nothing (not even a
+    creation time) about an indicator kept from them."""
     ids = [o["id"] for o in objects if o.get("type") in SETTLED_TYPES]
     if not ids:
         return objects
-    stored = {stix_id: json.loads(raw) for stix_id, raw in StixObject.objects.filter(
+    stored = {stix_id: json.loads(raw) for stix_id, raw in readable_objects(user).filter(
         community=community, stix_id__in=ids, is_latest=True).values_list("stix_id", "raw")}
     settled = []
     for obj in objects:

@@ -341,3 +341,21 @@ def test_pages_answer_in_japanese_by_default(risk, client):
                            row(risk_source="R99"))
     assert "カタログにないリスク源です" in response.content.decode()
     assert re.search(r"<a href=\"/risk/\"[^>]*>リスクアセスメント</a>", page)
+
+
+def test_the_loader_command_publishes_the_default_or_a_file(db, tmp_path):
+    import json
+
+    from django.core.management import call_command
+    from django.core.management.base import CommandError
+
+    out = io.StringIO()
+    call_command("load_risk_catalogue", stdout=out)
+    assert "v1 is published" in out.getvalue()
+    path = tmp_path / "catalogue.json"
+    path.write_text(json.dumps(default_catalogue()), encoding="utf-8")
+    call_command("load_risk_catalogue", str(path), stdout=out)
+    assert CatalogueVersion.objects.filter(state="published").count() == 2
+    path.write_text("{}", encoding="utf-8")
+    with pytest.raises(CommandError):
+        call_command("load_risk_catalogue", str(path), stdout=out)

@@ -86,10 +86,15 @@ def present(report: FeedbackReport) -> Presented:
         source = catalogue.risk_sources.get(m["code"], {"code": m["code"]})
         threats = "、".join(f"「{label(catalogue.threats.get(t, {'code': t}))}」"
                            for t in m["threats"])
-        items.append(Item(m["key"], _("Risk source"), label(source), _(
-            "A risk source of the threat events %(threats)s, which the model case expects; no "
-            "row names it (%(cells)d cells of the matrix stay uncovered without it).")
-            % {"threats": threats, "cells": m.get("cells", 0)}))
+        if m.get("cells"):
+            reason = _("A risk source of the threat events %(threats)s, which the model case "
+                       "expects; no row names it (%(cells)d cells of the matrix stay uncovered "
+                       "without it).") % {"threats": threats, "cells": m["cells"]}
+        else:
+            reason = _("A risk source of the threat events %(threats)s, which the model case "
+                       "expects; no row names it, although other risk sources cover the same "
+                       "cells of the matrix.") % {"threats": threats}
+        items.append(Item(m["key"], _("Risk source"), label(source), reason))
     for item in items:
         item.comment = comments.get(item.key, "")
     return Presented(

@@ -359,3 +359,29 @@ def test_the_loader_command_publishes_the_default_or_a_file(db, tmp_path):
     path.write_text("{}", encoding="utf-8")
     with pytest.raises(CommandError):
         call_command("load_risk_catalogue", str(path), stdout=out)
+
+
+def test_rows_are_changed_and_deleted_in_the_browser_and_the_menu_shows_who_may_use_it(
+        risk, client):
+    w = risk
+    services.advance_round(actor=w.assessor, round=w.round, to="open")
+    draft = services.start_draft(actor=w.alice, round=w.round)
+    first = services.add_row(actor=w.alice, submission=draft, raw=row())
+    client.force_login(w.alice)
+    page = client.get(reverse("risk:submission", args=[draft.pk]) + f"?edit={first.pk}")
+    assert 'value="update"' in page.content.decode()
+    response = client.post(reverse("risk:submission_rows", args=[draft.pk]),
+                           {**row(asset="NMS", likelihood="5", impact="5"), "action": "update",
+                            "row": first.pk})
+    assert response.status_code == 302
+    first.refresh_from_db()
+    assert (first.asset, first.risk_level) == ("NMS", "high")
+    client.post(reverse("risk:submission_rows", args=[draft.pk]),
+                {"action": "delete", "row": first.pk})
+    assert not draft.rows.exists()
+    # The menu: participants and risk assessors; not the commander, not an agency.
+    link = f'href="{reverse("risk:home")}"'
+    for person, shown in ((w.alice, True), (w.assessor, True), (w.commander, False),
+                          (w.agent, False)):
+        client.force_login(person)
+        assert (link in client.get(reverse("communities:home")).content.decode()) == shown

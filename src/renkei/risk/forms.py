@@ -20,8 +20,8 @@ class RoundForm(forms.Form):
                                         widget=forms.CheckboxSelectMultiple)
     organisations = forms.ModelMultipleChoiceField(
         label=_("Further target organisations"), required=False,
-        queryset=Organisation.objects.filter(is_active=True).exclude(
-            kind=OrganisationKind.CENTRE).order_by("name"),
+        queryset=Organisation.objects.filter(
+            is_active=True, kind=OrganisationKind.PARTICIPANT).order_by("name"),
         widget=forms.CheckboxSelectMultiple)
 
 

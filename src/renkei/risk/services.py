@@ -122,9 +122,8 @@ def _target_organisations(sectors: list[str], organisation_ids: list[int]) -> li
                                                kind=OrganisationKind.PARTICIPANT)
     by_sector = participants.filter(sector__in=sectors).values_list("id", flat=True) \
         if sectors else []
-    listed = set(Organisation.objects.filter(
-        pk__in=organisation_ids, is_active=True).exclude(kind=OrganisationKind.CENTRE)
-        .values_list("id", flat=True))
+    # Rounds are for the providers and venues (participants), not ministries or agencies.
+    listed = set(participants.filter(pk__in=organisation_ids).values_list("id", flat=True))
     if len(listed) != len(set(organisation_ids)):
         raise ServiceError(_("Some of the chosen organisations cannot take part."))
     return sorted(set(by_sector) | listed)

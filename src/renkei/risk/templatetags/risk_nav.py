@@ -1,12 +1,14 @@
-"""The menu link to risk assessment, shown only to people who may use it: the centre's risk
-assessors and the people of organisations asked to take part in a round."""
+"""The menu link to risk assessment, shown to the people who may use it: the centre's risk
+assessors (one query, for centre people only) and the people of participant organisations, who
+are the ones rounds target (no query: the page says when a round has not asked them yet)."""
 
 from django import template
 from django.urls import reverse
 from django.utils.html import format_html
 from django.utils.translation import gettext as _
 
-from renkei.sharing.risk_visibility import is_risk_assessor, readable_rounds
+from renkei.accounts.models import OrganisationKind
+from renkei.sharing.risk_visibility import is_risk_assessor
 
 register = template.Library()
 
@@ -17,7 +19,9 @@ def risk_nav_link(context) -> str:
     user = getattr(request, "user", None)
     if user is None or not user.is_authenticated:
         return ""
-    if not (is_risk_assessor(user) or readable_rounds(user).exists()):
+    kind = user.organisation.kind
+    if not (kind == OrganisationKind.PARTICIPANT
+            or (kind == OrganisationKind.CENTRE and is_risk_assessor(user))):
         return ""
     match = getattr(request, "resolver_match", None)
     if match and match.app_name == "risk":

@@ -385,3 +385,24 @@ def test_rows_are_changed_and_deleted_in_the_browser_and_the_menu_shows_who_may_
                           (w.agent, False)):
         client.force_login(person)
         assert (link in client.get(reverse("communities:home")).content.decode()) == shown
+
+
+def test_the_centre_adds_a_risk_source_with_a_form(risk, client):
+    w = risk
+    client.force_login(w.assessor)
+    client.post(reverse("risk:catalogue_draft"))
+    draft = CatalogueVersion.objects.get(state="draft")
+    url = reverse("risk:catalogue_source", args=[draft.number])
+    response = client.post(url, {"code": "R50", "ja": "クラウド設定の不備", "en": "Cloud misconfig",
+                                 "covers": "E01 | 配送、遠隔操作 | 機密性\nH01 | | A, I"})
+    assert response.status_code == 302
+    draft.refresh_from_db()
+    added = Catalogue(draft.data).risk_sources["R50"]
+    assert added["covers"] == [{"threat": "E01", "phases": ["delivery", "c2"], "cia": ["C"]},
+                               {"threat": "H01", "phases": ["-"], "cia": ["A", "I"]}]
+    response = client.post(url, {"code": "R51", "ja": "x", "en": "x",
+                                 "covers": "E99 | 配送 | 機密性"})
+    assert response.status_code == 400 and "Line 1" in response.content.decode()
+    assert "R51" not in Catalogue(CatalogueVersion.objects.get(pk=draft.pk).data).risk_sources
+    page = client.get(reverse("risk:catalogue", args=[draft.number]) + "?source=R50")
+    assert "E01 | Delivery, Command and control | Confidentiality" in page.content.decode()

@@ -100,6 +100,62 @@ def edit_catalogue_draft(*, actor: User, version: CatalogueVersion, text: str,
     return version
 
 
+def parse_covers(catalogue: Catalogue, text: str) -> list[dict]:
+    """Where a risk source lands, one line per threat event: "E01 | 配送、遠隔操作 | A、I"
+    (threat code or name | kill-chain phases, blank for threats without a kill chain | CIA)."""
+    covers, errors = [], []
+    for number, line in enumerate(str(text or "").splitlines(), start=1):
+        if not line.strip():
+            continue
+        parts = [p.strip() for p in line.split("|")]
+        if len(parts) != 3:
+            errors.append(_("Line %(n)d: write threat | phases | CIA.") % {"n": number})
+            continue
+        threat = catalogue.choice("threats", parts[0])
+        phases, bad_phases = catalogue.parse_many("phases", parts[1])
+        cia, bad_cia = catalogue.parse_many("cia", parts[2])
+        if threat is None or bad_phases or bad_cia or not cia or (
+                catalogue.uses_kill_chain(threat) and not phases):
+            errors.append(_("Line %(n)d: a threat event of the catalogue, its kill-chain "
+                            "phases (for external threats) and at least one CIA property are "
+                            "needed.") % {"n": number})
+            continue
+        covers.append({"threat": threat,
+                       "phases": phases if catalogue.uses_kill_chain(threat) else ["-"],
+                       "cia": cia})
+    if errors:
+        raise ServiceError(errors)
+    if not covers:
+        raise ServiceError(_("Name at least one threat event the risk source covers."))
+    return covers
+
+
+def save_risk_source(*, actor: User, version: CatalogueVersion, code: str, ja: str, en: str,
+                     covers: str) -> CatalogueVersion:
+    """Add a risk source to a draft, or change the one with this code."""
+    _require_assessor(actor)
+    if version.state != CatalogueVersion.State.DRAFT:
+        raise ServiceError(_("A published catalogue version cannot be changed; start a new "
+                             "draft."))
+    entry = {"code": code.strip(), "ja": ja.strip(), "en": en.strip(),
+             "covers": parse_covers(Catalogue(version.data), covers)}
+    data = json.loads(json.dumps(version.data))
+    sources = data["risk_sources"]
+    at = next((i for i, s in enumerate(sources) if s.get("code") == entry["code"]), None)
+    if at is None:
+        sources.append(entry)
+    else:
+        sources[at] = entry
+    errors = validate(data)
+    if errors:
+        raise ServiceError(errors[:30])
+    with transaction.atomic():
+        version.data = data
+        version.save(update_fields=["data"])
+        audit.record(actor, "risk.catalogue.source", version, code=entry["code"])
+    return version
+
+
 def publish_catalogue(*, actor: User, version: CatalogueVersion) -> CatalogueVersion:
     _require_assessor(actor)
     if version.state != CatalogueVersion.State.DRAFT:

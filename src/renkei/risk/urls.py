@@ -31,4 +31,5 @@ urlpatterns = [
     path("catalogue/<int:number>/", views.catalogue_detail, name="catalogue"),
     path("catalogue/<int:number>/edit/", views.catalogue_edit, name="catalogue_edit"),
     path("catalogue/<int:number>/publish/", views.catalogue_publish, name="catalogue_publish"),
+    path("catalogue/<int:number>/source/", views.catalogue_source, name="catalogue_source"),
 ]

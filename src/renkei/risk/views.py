@@ -454,18 +454,48 @@ def catalogue_list(request: HttpRequest) -> HttpResponse:
         "versions": CatalogueVersion.objects.order_by("-number")})
 
 
+def _covers_text(catalogue: Catalogue, source: dict) -> str:
+    return "\n".join(
+        f"{c['threat']} | {phases_text(catalogue, c['phases'])} | {cia_text(catalogue, c['cia'])}"
+        for c in source.get("covers", []))
+
+
 @login_required
-def catalogue_detail(request: HttpRequest, number: int) -> HttpResponse:
+def catalogue_detail(request: HttpRequest, number: int, source_form: dict | None = None,
+                     status: int = 200) -> HttpResponse:
     _assessor_only(request)
     version = get_object_or_404(CatalogueVersion, number=number)
     catalogue = Catalogue(version.data)
+    if source_form is None:
+        chosen = catalogue.risk_sources.get(request.GET.get("source", ""))
+        source_form = {"code": chosen["code"], "ja": chosen.get("ja", ""),
+                       "en": chosen.get("en", ""), "covers": _covers_text(catalogue, chosen)} \
+            if chosen else {}
     sources = [(s, [(label(catalogue.threats.get(c["threat"])),
                      phases_text(catalogue, c["phases"]) or _("(no kill chain)"),
                      cia_text(catalogue, c["cia"])) for c in s["covers"]])
                for s in version.data["risk_sources"]]
     return render(request, "risk/catalogue_detail.html", {
         "version": version, "catalogue": catalogue, "sources": sources,
-        "rounds": version.rounds.order_by("-number")})
+        "rounds": version.rounds.order_by("-number"), "source_form": source_form,
+        "threat_options": [catalogue.option("threats", c) for c in catalogue.threats]},
+        status=status)
+
+
+@login_required
+@require_POST
+def catalogue_source(request: HttpRequest, number: int) -> HttpResponse:
+    _assessor_only(request)
+    version = get_object_or_404(CatalogueVersion, number=number)
+    fields = {k: request.POST.get(k, "") for k in ("code", "ja", "en", "covers")}
+    try:
+        services.save_risk_source(actor=request.user, version=version, **fields)
+    except ServiceError as exc:
+        _show_errors(request, exc)
+        return catalogue_detail(request, number, source_form=fields, status=400)
+    messages.success(request, _("Risk source %(code)s saved in the draft.")
+                     % {"code": fields["code"]})
+    return redirect("risk:catalogue", version.number)
 
 
 @login_required

@@ -44,17 +44,23 @@ def invite(payload: dict) -> None:
                         f"risk.mail:invite:{round.pk}:{u.pk}") for u in _admins(targets)])
 
 
+_queued: set[str] = set()
+
+
 @ticker
 def schedule_reminders(now: datetime) -> None:
     """On every worker loop: for open rounds that close in 7 days or tomorrow, queue one
-    reminder pass (the dedupe key keeps it to one per round and occasion)."""
+    reminder pass. The dedupe key keeps it to one per round and occasion across workers and
+    restarts; the set spares this worker the repeated (ignored) inserts."""
     today = timezone.localdate(now)
     for days in REMINDER_DAYS:
         for round_id in Round.objects.filter(state=Round.State.OPEN,
                                              closes_on=today + timedelta(days=days)) \
                 .values_list("pk", flat=True):
-            insert_job(REMIND, {"round": round_id, "days": days},
-                       dedupe_key=f"risk.remind:{round_id}:{days}")
+            key = f"risk.remind:{round_id}:{days}"
+            if key not in _queued:
+                insert_job(REMIND, {"round": round_id, "days": days}, dedupe_key=key)
+                _queued.add(key)
 
 
 @handler(REMIND)

@@ -113,7 +113,8 @@ def test_a_second_run_and_a_retried_fan_out_send_nothing_again(world, smtp, post
     assert Notification.objects.filter(user=world.bob).count() == 1
 
 
-def test_mail_is_not_lost_while_the_smtp_server_is_down(world, smtp, posted, work):
+def test_mail_is_not_lost_while_the_smtp_server_is_down(world, smtp, posted, work, settings):
+    settings.DIGEST_HOUR = 24  # two hours on must not reach the digest hour: no digests here
     choose(world.bob, world.isac, Mode.IMMEDIATE)
     smtp.stop()
     posted(world.alice, world.isac, "サーバ停止中の投稿", tlp="green")

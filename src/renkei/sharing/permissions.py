@@ -63,8 +63,11 @@ def can_edit_topic(user, topic) -> bool:
 
 def _is_finished_report(topic) -> bool:
     """A report whose case the centre has finished is the record of what happened: frozen."""
+    from renkei.communities.models import CommunityKind
     from renkei.incidents.models import FINISHED_STATES, Case
 
+    if topic.community.kind != CommunityKind.CONSULTATION:
+        return False  # reports live in the consultation window only
     return Case.objects.filter(report__topic_id=topic.pk, state__in=FINISHED_STATES).exists()
 
 

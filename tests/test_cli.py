@@ -68,7 +68,8 @@ def test_missing_arguments_stop_with_a_usage_message(world, capsys):
 
 def test_user_create(world, capsys):
     code, out, _err = run(capsys, "user", "create", "--email", "Duty@Centre.Example",
-                          "--name", "当直 太郎", "--org", "対処調整センター", "--password", PASSWORD,
+                          "--name", "当直 太郎", "--org", "対処調整センター",
+                          "--password", PASSWORD,
                           "--role", "duty_officer", "--role", "liaison", "--org-admin")
     assert code == 0
     user = User.objects.get(email="duty@centre.example")

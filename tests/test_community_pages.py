@@ -35,7 +35,8 @@ def test_home_shows_must_see_new_topics_and_my_communities(as_user, world, post)
     assert response.status_code == 200
     content = response.content.decode()
     assert [t.public_id for t in response.context["pinned"]] == [pinned.public_id]
-    assert {t.title for t in response.context["latest"]} == {"全体への注意喚起", "ISAC 必読", "関東の話"}
+    assert {t.title for t in response.context["latest"]} == {
+        "全体への注意喚起", "ISAC 必読", "関東の話"}
     assert "通信ISAC" in content and "関東地域コミュニティ" in content
     # The main menu is on every page.
     assert reverse("communities:list") in content
@@ -163,7 +164,8 @@ def test_community_page_pages_filters_and_puts_must_see_first(as_user, world, po
 def test_community_page_hides_topics_outside_the_chosen_audience(as_user, world, post):
     post(world.alice, world.isac, "アルファ社内のみ", audience_mode="chosen",
          audience_organisations=[world.alpha])
-    assert "アルファ社内のみ" in page(as_user(world.alice2), "detail", world.isac.id).content.decode()
+    body = page(as_user(world.alice2), "detail", world.isac.id).content.decode()
+    assert "アルファ社内のみ" in body
     response = page(as_user(world.bob), "detail", world.isac.id)
     assert "アルファ社内のみ" not in response.content.decode()
     assert response.context["page"].paginator.count == 0

@@ -207,7 +207,8 @@ def test_comment_with_attachment(as_user, world, post):
     topic = post(world.alice, world.isac, "コメント募集")
     client = as_user(world.bob)
     response = client.post(url("comment_create", topic.public_id),
-                           {"body": "当社でも観測しました。", "attachments": [upload("ioc.csv", b"ip\n192.0.2.1\n")]})
+                           {"body": "当社でも観測しました。",
+                            "attachments": [upload("ioc.csv", b"ip\n192.0.2.1\n")]})
     comment = Comment.objects.get()
     assert response.status_code == 302
     assert response["Location"] == url("topic", topic.public_id) + f"#comment-{comment.id}"

@@ -552,7 +552,7 @@ def _check_pages(spec: WorldSpec, built: Built, u: int) -> None:
             continue  # the fixed kinds with no topics tell nothing new; keep the run short
         response = client.get(reverse("communities:detail", args=[community.id]))
         readable = community.id in want_communities
-        _assert_status(response, readable, signed_in, f"community {community} for {who}")
+        assert_status(response, readable, signed_in, f"community {community} for {who}")
         body = response.content.decode()
         for t, pid in built.topic_ids.items():
             if spec.topics[t].community == c:
@@ -563,12 +563,12 @@ def _check_pages(spec: WorldSpec, built: Built, u: int) -> None:
     for t, pid in built.topic_ids.items():
         response = client.get(reverse("communities:topic", args=[pid]))
         readable = pid in want_topics
-        _assert_status(response, readable, signed_in, f"topic {pid} for {who}")
+        assert_status(response, readable, signed_in, f"topic {pid} for {who}")
         assert (titles[pid] in response.content.decode()) == readable, f"topic {pid} for {who}"
         if t in built.attachment_ids:
             response = client.get(reverse("communities:attachment",
                                           args=[built.attachment_ids[t]]))
-            _assert_status(response, readable, signed_in, f"attachment of {pid} for {who}")
+            assert_status(response, readable, signed_in, f"attachment of {pid} for {who}")
             if readable:
                 # Read through the test client's wrapper, which also closes the file without
                 # closing the database connection of the test's transaction.
@@ -588,7 +588,7 @@ def _assert_no_foreign_communities(spec, built, u: int, body: str, what: str) ->
             assert built.communities[c].name not in body, f"{what}: channel of {community}"
 
 
-def _assert_status(response, readable: bool, signed_in: bool, what: str) -> None:
+def assert_status(response, readable: bool, signed_in: bool, what: str) -> None:
     if readable:
         assert response.status_code == 200, what
     elif signed_in:

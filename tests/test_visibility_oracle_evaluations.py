@@ -54,6 +54,7 @@ from renkei.sharing.evaluation_visibility import (
     readable_evaluations,
     readable_findings,
 )
+from tests.test_visibility_oracle import assert_status
 
 CENTRE = "centre"
 KINDS = ["centre", "participant", "participant", "agency", "ministry", "law_enforcement",
@@ -281,15 +282,6 @@ def test_pages_match_the_oracle():
     in_random_worlds(12, _check_pages)
 
 
-def _status(response, readable: bool, signed_in: bool, what: str) -> None:
-    if readable:
-        assert response.status_code == 200, what
-    elif signed_in:
-        assert response.status_code == 404, what
-    else:
-        assert response.status_code in {302, 404}, what
-
-
 def _check_pages(spec: WorldSpec, built: Built) -> None:
     oracle = Oracle(spec)
     for u, user in enumerate(built.users):
@@ -309,21 +301,21 @@ def _check_pages(spec: WorldSpec, built: Built) -> None:
             pages += [("finding", [evaluation.pk, f.pk]) for f in built.findings[e]]
             for name, args in pages:
                 response = client.get(reverse(f"evaluations:{name}", args=args))
-                _status(response, reads, signed_in, f"{name} {args} for {who}")
+                assert_status(response, reads, signed_in, f"{name} {args} for {who}")
                 assert (title_of(e) in response.content.decode()) == reads, f"{name} {who}"
             pdf = client.get(reverse("evaluations:report_pdf", args=[evaluation.pk]))
-            _status(pdf, reads, signed_in, f"report.pdf of {e} for {who}")
+            assert_status(pdf, reads, signed_in, f"report.pdf of {e} for {who}")
             if reads:
                 text = "".join(extract_text(pdf.content))
                 assert title_of(e) in text and all(
                     f.title in text for f in built.findings[e]), f"the PDF of {e}"
             download = client.get(reverse("evaluations:evidence", args=[built.evidence[e].pk]))
-            _status(download, reads, signed_in, f"evidence of {e} for {who}")
+            assert_status(download, reads, signed_in, f"evidence of {e} for {who}")
             if reads:
                 assert b"".join(download.streaming_content) == f"E{e}".encode()
             # The centre's working pages: assessors only, whatever the state.
             edit = client.get(reverse("evaluations:edit", args=[evaluation.pk]))
-            _status(edit, oracle.assessor(u), signed_in, f"edit {e} for {who}")
+            assert_status(edit, oracle.assessor(u), signed_in, f"edit {e} for {who}")
         for e, evaluation in enumerate(built.evaluations):
             # Another evaluation's finding under this evaluation's address: never.
             for e2, fs in built.findings.items():

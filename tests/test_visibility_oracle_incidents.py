@@ -37,6 +37,7 @@ from renkei.sharing.incident_visibility import (
     readable_reports,
     readable_support_requests,
 )
+from tests.test_visibility_oracle import assert_status
 
 CENTRE = "centre"
 KINDS = ["participant", "ministry", "agency", "law_enforcement", "vendor"]
@@ -293,15 +294,6 @@ def test_incident_selectors_match_the_oracle():
 
 # --- the pages -----------------------------------------------------------------------------------
 
-def _status(response, readable: bool, signed_in: bool, what: str) -> None:
-    if readable:
-        assert response.status_code == 200, what
-    elif signed_in:
-        assert response.status_code == 404, what
-    else:
-        assert response.status_code in {302, 404}, what
-
-
 def _check_pages(spec: World, built: Built, u: int) -> None:
     oracle, who = Oracle(spec), describe(spec, u)
     client = Client()
@@ -324,7 +316,7 @@ def _check_pages(spec: World, built: Built, u: int) -> None:
 
     for r, pk in built.report_ids.items():
         response, body = get(reverse("incidents:report", args=[pk]))
-        _status(response, oracle.reads_report(u, r), signed_in, f"report {r} for {who}")
+        assert_status(response, oracle.reads_report(u, r), signed_in, f"report {r} for {who}")
         for s, spec_s in enumerate(spec.supports):
             if s in built.support_ids and spec_s.report == r and title(r) in body:
                 assert (support_text(s) in body) == oracle.reads_support(u, s), (
@@ -332,23 +324,23 @@ def _check_pages(spec: World, built: Built, u: int) -> None:
 
     for name in ("incidents:list", "incidents:board"):
         response, body = get(reverse(name))
-        _status(response, handles, signed_in, f"{name} for {who}")
+        assert_status(response, handles, signed_in, f"{name} for {who}")
         for r in built.case_ids:
             assert (title(r) in body) == oracle.reads_case(u, r), f"{name} case {r} for {who}"
 
     for r, pk in built.case_ids.items():
         response, body = get(reverse("incidents:case", args=[pk]))
         readable = oracle.reads_case(u, r)
-        _status(response, readable, signed_in, f"case {r} for {who}")
+        assert_status(response, readable, signed_in, f"case {r} for {who}")
         assert (note_text(r) in body) == readable, f"note of case {r} on its page for {who}"
 
     for s, pk in built.support_ids.items():
         response, body = get(reverse("incidents:support", args=[pk]))
-        _status(response, oracle.reads_support(u, s), signed_in, f"support {s} for {who}")
+        assert_status(response, oracle.reads_support(u, s), signed_in, f"support {s} for {who}")
         assert (support_text(s) in body) == oracle.reads_support(u, s), who
 
     response, body = get(reverse("incidents:duty_log"))
-    _status(response, handles, signed_in, f"duty log for {who}")
+    assert_status(response, handles, signed_in, f"duty log for {who}")
     assert ("qzdutyx" in body) == handles, who
 
     response, body = get(reverse("incidents:contacts"))

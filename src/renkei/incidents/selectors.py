@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 from datetime import timedelta
 
 from django.db.models import Q, QuerySet
+from django.urls import reverse
 from django.utils import timezone
 
 from renkei.incidents.models import OPEN_STATES, CaseState, ResponseTarget, Severity
@@ -42,18 +43,23 @@ def overdue_q(now=None, by_severity: dict | None = None) -> Q:
     return Q(state__in=OPEN_STATES) & late
 
 
+def _lateness(target, state, opened_at, first_response_at, now) -> tuple[bool, bool]:
+    """(no first response in time, past the close target) for an open case."""
+    if target is None or state not in OPEN_STATES:
+        return False, False
+    return (first_response_at is None
+            and opened_at < now - timedelta(minutes=target.first_response_minutes),
+            opened_at < now - timedelta(hours=target.close_hours))
+
+
 def flag_overdue(cases, now=None, by_severity: dict | None = None) -> list:
     """Mark each case with .response_overdue, .close_overdue and .overdue (no queries)."""
     now = now or timezone.now()
     by_severity = targets() if by_severity is None else by_severity
     for case in cases:
         target = by_severity.get(case.severity)
-        open_ = case.state in OPEN_STATES
-        case.response_overdue = bool(
-            target and open_ and case.first_response_at is None
-            and case.opened_at < now - timedelta(minutes=target.first_response_minutes))
-        case.close_overdue = bool(
-            target and open_ and case.opened_at < now - timedelta(hours=target.close_hours))
+        case.response_overdue, case.close_overdue = _lateness(
+            target, case.state, case.opened_at, case.first_response_at, now)
         case.overdue = case.response_overdue or case.close_overdue
         case.response_due_at = (case.opened_at + timedelta(minutes=target.first_response_minutes)
                                 if target else None)
@@ -126,11 +132,57 @@ class CaseFilter:
         return urlencode({k: v for k, v in pairs.items() if v})
 
 
+_URL_MARK = 987654321
+ROW_FIELDS = ("id", "title", "state", "severity", "escalated", "opened_at",
+              "first_response_at", "updated_at", "organisation_id", "classification_id",
+              "assignee_id")
+
+
 def case_rows(cases: QuerySet) -> QuerySet:
-    """What a list or board row shows, in one query."""
-    return cases.select_related("classification", "assignee", "organisation").only(
-        "id", "title", "state", "severity", "escalated", "opened_at", "first_response_at",
-        "closed_at", "updated_at", "affects_event", "public_exposure", "version",
-        "classification__code", "classification__name_ja", "classification__name_en",
-        "assignee__name", "organisation__name",
-    )
+    """What a list or board row shows, as plain values and without joins; `fill_rows` adds
+    the names. The visibility rule already makes each query large, and every joined table
+    multiplies PostgreSQL's planning time (at 100,000 cases: 2.4 ms with the organisation,
+    class and assignee joined against 0.5 ms without, for 0.3 ms of execution)."""
+    return cases.values(*ROW_FIELDS)
+
+
+def fill_rows(rows: list[dict], *, classifications, handlers, now=None,
+              by_severity: dict | None = None) -> list[dict]:
+    """Complete rows from `case_rows` for the templates: names of the organisation, class
+    and assignee (one query for the organisations, at most one for assignees who are no
+    longer case handlers), labels, reference, link and the overdue flags.
+
+    Rows are dictionaries rather than model instances because a template's lookup tries
+    `row[key]` first: on a model instance that attempt raises and is caught for every
+    attribute of every row, which made rendering half of a board request."""
+    from renkei.accounts.models import Organisation, User
+    if not rows:
+        return rows
+    now = now or timezone.now()
+    by_severity = targets() if by_severity is None else by_severity
+    organisations = dict(Organisation.objects.filter(
+        pk__in={row["organisation_id"] for row in rows}).values_list("id", "name"))
+    people = {person.pk: person.name for person in handlers}
+    others = {row["assignee_id"] for row in rows} - people.keys() - {None}
+    if others:
+        people.update(User.objects.filter(pk__in=others).values_list("id", "name"))
+    classes = {c.pk: c.name for c in classifications}
+    states = {value: str(label) for value, label in CaseState.choices}
+    severities = {value: str(label) for value, label in Severity.choices}
+    # One reverse() for the page instead of one per row.
+    link = reverse("incidents:case", args=[_URL_MARK])
+    for row in rows:
+        pk = row["id"]
+        row["pk"] = pk
+        row["ref"] = f"INC-{pk:06d}"
+        row["url"] = link.replace(str(_URL_MARK), str(pk))
+        row["organisation_name"] = organisations.get(row["organisation_id"], "")
+        row["assignee_name"] = people.get(row["assignee_id"], "")
+        row["classification_name"] = classes.get(row["classification_id"], "")
+        row["state_label"] = states.get(row["state"], row["state"])
+        row["severity_label"] = severities.get(row["severity"], row["severity"])
+        row["response_overdue"], row["close_overdue"] = _lateness(
+            by_severity.get(row["severity"]), row["state"], row["opened_at"],
+            row["first_response_at"], now)
+        row["overdue"] = row["response_overdue"] or row["close_overdue"]
+    return rows

@@ -238,19 +238,24 @@ def _filter_context(request, case_filter) -> dict:
     }
 
 
+def _fill(rows: list[dict], context: dict, now) -> list[dict]:
+    """Names, labels and overdue flags of a page's rows, from the filter bar's menus."""
+    return selectors.fill_rows(rows, classifications=context["classifications"],
+                               handlers=context["handlers"], now=now)
+
+
 @login_required
 def case_list(request: HttpRequest) -> HttpResponse:
     user = request.user
     _handler_only(user)
     case_filter = selectors.CaseFilter.from_query(request.GET)
     now = timezone.now()
-    by_severity = selectors.targets()
     cases = selectors.case_rows(case_filter.apply(selectors.centre_cases(user), now)).order_by(
         "-updated_at", "-id")
     page = pinned_first_page(cases.none(), cases, request.GET.get("page"), CASES_PER_PAGE)
-    selectors.flag_overdue(page.object_list, now, by_severity)
-    return render(request, "incidents/case_list.html", {
-        "page": page, **_filter_context(request, case_filter)})
+    context = _filter_context(request, case_filter)
+    _fill(page.object_list, context, now)
+    return render(request, "incidents/case_list.html", {"page": page, **context})
 
 
 @login_required
@@ -260,20 +265,20 @@ def case_board(request: HttpRequest) -> HttpResponse:
     _handler_only(user)
     case_filter = selectors.CaseFilter.from_query(request.GET)
     now = timezone.now()
-    by_severity = selectors.targets()
-    base = case_filter.apply(selectors.centre_cases(user), now)
+    base = selectors.case_rows(case_filter.apply(selectors.centre_cases(user), now))
     columns = []
     for state in OPEN_STATES:
         if case_filter.state and case_filter.state != state:
             continue
-        rows = list(selectors.case_rows(base.filter(state=state))
-                    .order_by("-updated_at", "-id")[:BOARD_PER_COLUMN + 1])
-        selectors.flag_overdue(rows, now, by_severity)
+        rows = list(base.filter(state=state).order_by("-updated_at", "-id")
+                    [:BOARD_PER_COLUMN + 1])
         columns.append({"state": state, "label": CaseState(state).label,
                         "cases": rows[:BOARD_PER_COLUMN],
                         "more": len(rows) > BOARD_PER_COLUMN})
-    return render(request, "incidents/case_board.html", {
-        "columns": columns, **_filter_context(request, case_filter)})
+    context = _filter_context(request, case_filter)
+    # One fill for all columns: one query for the organisations of the whole board.
+    _fill([row for column in columns for row in column["cases"]], context, now)
+    return render(request, "incidents/case_board.html", {"columns": columns, **context})
 
 
 # --- one case --------------------------------------------------------------------------------

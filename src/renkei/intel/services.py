@@ -60,7 +60,18 @@ class IngestResult:
     stored: list[Outcome] = field(default_factory=list)
     duplicates: list[Outcome] = field(default_factory=list)
     failures: list[Outcome] = field(default_factory=list)
-    objects: list[StixObject] = field(default_factory=list)
+    # The stored rows as column values (see _Rows); `objects` makes model instances of them
+    # only when asked: building ~25 fields per object cost a tenth of a bulk ingest.
+    _rows: list = field(default_factory=list, repr=False)
+    _objects: list | None = field(default=None, repr=False)
+
+    @property
+    def objects(self) -> list[StixObject]:
+        if self._objects is None:
+            names = ["id", *(c.attname for c in _columns())]
+            self._objects = [StixObject.from_db(connection.alias, names, [pk, *values])
+                             for pk, values in self._rows]
+        return self._objects
 
     @property
     def successes(self) -> list[Outcome]:
@@ -253,111 +264,134 @@ def _store(good, result, *, community, user, source, source_detail, audience_mod
 
     start = _next_date_added(len(accepted))
     organisation = user.organisation
+    extra = [f.get_default() for f in _columns()[len(_ROW_ORDER):]]
+    base = (community.pk, audience_mode, user.pk, user.organisation_id, source, source_detail)
     rows = []
-    for i, checked in enumerate(accepted):
+    for i, c in enumerate(accepted):
         date_added = start + ONE_MICROSECOND * i
-        rows.append(StixObject(
-            stix_id=checked.stix_id, type=checked.type, spec_version=checked.spec_version,
-            created=checked.created, modified=checked.modified,
-            version=checked.modified or checked.created or date_added, date_added=date_added,
-            raw=checked.raw, content_hash=checked.content_hash, community=community,
-            tlp=checked.tlp, audience_mode=audience_mode, added_by=user,
-            added_by_organisation=organisation, source=source, source_detail=source_detail,
-            revoked=checked.revoked, name=checked.name, pattern=checked.pattern,
-            pattern_type=checked.pattern_type, valid_from=checked.valid_from,
-            valid_until=checked.valid_until, is_latest=False,
-        ))
+        # In the order of _ROW_ORDER; is_latest is settled by _mark_latest.
+        rows.append([c.stix_id, c.type, c.spec_version, c.created, c.modified,
+                     c.modified or c.created or date_added, date_added, c.raw, c.content_hash,
+                     c.tlp, *base, c.revoked, c.name, c.pattern, c.pattern_type,
+                     c.valid_from, c.valid_until, False, *extra])
     _mark_latest(rows, existing)
-    _insert(rows, start)
+    pks = _insert(rows, start)
     if audience_mode == AudienceMode.CHOSEN:
-        StixAudienceOrganisation.objects.bulk_create(
-            [StixAudienceOrganisation(stix_object=r, organisation=o) for r in rows
-             for o in organisations], batch_size=1000)
-        StixAudienceUser.objects.bulk_create(
-            [StixAudienceUser(stix_object=r, user=u) for r in rows for u in users],
-            batch_size=1000)
-    StixRef.objects.bulk_create(
-        [StixRef(stix_object=r, kind=kind, target_id=target)
-         for r, checked in zip(rows, accepted, strict=True) for kind, target in checked.refs],
-        batch_size=1000)
-    _link_topics(rows, accepted, topic)
-    _record_sightings(rows, accepted, community, organisation, user, source)
-    for row in rows:
-        result.stored.append(Outcome(row.stix_id, stix.format_timestamp(row.version)))
-    result.objects.extend(rows)
+        _add_rows(StixAudienceOrganisation, ("stix_object_id", "organisation_id"),
+                  [(pk, o.pk) for pk in pks for o in organisations])
+        _add_rows(StixAudienceUser, ("stix_object_id", "user_id"),
+                  [(pk, u.pk) for pk in pks for u in users])
+    refs = [StixRef(stix_object_id=pk, kind=kind, target_id=target)
+            for pk, checked in zip(pks, accepted, strict=True) for kind, target in checked.refs]
+    if refs:
+        StixRef.objects.bulk_create(refs, batch_size=1000)
+    _link_topics(pks, accepted, topic)
+    _record_sightings(pks, accepted, community, organisation, user, source)
+    result.stored.extend(Outcome(row[_STIX_ID], stix.format_timestamp(row[_VERSION]))
+                         for row in rows)
+    result._rows.extend(zip(pks, rows, strict=True))
 
 
+# The columns of a stored row, in the order _store builds them; any other column of the
+# table (a field added later) gets its default.
+_ROW_ORDER = ("stix_id", "type", "spec_version", "created", "modified", "version", "date_added",
+              "raw", "content_hash", "tlp", "community_id", "audience_mode", "added_by_id",
+              "added_by_organisation_id", "source", "source_detail", "revoked", "name",
+              "pattern", "pattern_type", "valid_from", "valid_until", "is_latest")
+_STIX_ID, _VERSION, _DATE_ADDED = 0, 5, 6
+_IS_LATEST = _ROW_ORDER.index("is_latest")
 _COLUMNS = None
 
 
-def _insert(rows: list[StixObject], start: datetime) -> None:
-    """Insert the rows in a few statements and read their ids back by date_added (unique,
-    and ours while the clock is locked). The ORM's bulk_create spent most of an ingest
-    compiling SQL: about 1,000 objects a second against several thousand this way."""
+def _columns() -> list:
     global _COLUMNS
     if _COLUMNS is None:
-        _COLUMNS = [f for f in StixObject._meta.concrete_fields if not f.primary_key]
-    ops = connection.ops
-    table = StixObject._meta.db_table
-    names = ", ".join(ops.quote_name(f.column) for f in _COLUMNS)
-    marks = ", ".join(["%s"] * len(_COLUMNS))
-    datetimes = {f.attname for f in _COLUMNS if f.get_internal_type() == "DateTimeField"}
-    values = []
-    for row in rows:
-        values.append([
-            ops.adapt_datetimefield_value(getattr(row, f.attname)) if f.attname in datetimes
-            else getattr(row, f.attname) for f in _COLUMNS])
-    # Multi-row VALUES: one round trip per chunk (a row-by-row executemany costs one each).
-    chunk = max(1, min(500, (connection.features.max_query_params or 10_000) // len(_COLUMNS)))
-    with connection.cursor() as cursor:
-        for i in range(0, len(values), chunk):
-            part = values[i:i + chunk]
-            cursor.execute(f"INSERT INTO {table} ({names}) VALUES "
-                           + ", ".join([f"({marks})"] * len(part)),
-                           [v for row in part for v in row])
+        fields = {f.attname: f for f in StixObject._meta.concrete_fields if not f.primary_key}
+        _COLUMNS = [fields.pop(name) for name in _ROW_ORDER] + list(fields.values())
+    return _COLUMNS
+
+
+def _insert(rows: list[list], start: datetime) -> list[int]:
+    """Insert the rows and return their ids, read back by date_added (unique, and ours while
+    the clock is locked). PostgreSQL: COPY, which sends the rows as data; a multi-row INSERT
+    of a batch spent more time having psycopg prepare its SQL than the server storing it.
+    SQLite (no COPY): multi-row INSERTs of a few hundred rows each."""
+    columns = _columns()
+    _add_rows(StixObject, [f.attname for f in columns], rows, fields=columns)
     ids = dict(StixObject.objects.filter(
-        date_added__gte=start, date_added__lte=rows[-1].date_added).values_list(
+        date_added__gte=start, date_added__lte=rows[-1][_DATE_ADDED]).values_list(
         "date_added", "pk"))
-    for row in rows:
-        row.pk = ids[row.date_added]
-        row._state.adding = False
+    return [ids[row[_DATE_ADDED]] for row in rows]
 
 
-def _mark_latest(rows: list[StixObject], existing) -> None:
+def _add_rows(model, attnames, rows, fields=None) -> None:
+    """Rows (sequences of column values in the order of `attnames`) into the model's table, in
+    as few statements as the database allows."""
+    if not rows:
+        return
+    ops = connection.ops
+    table = ops.quote_name(model._meta.db_table)
+    fields = fields or [model._meta.get_field(name.removesuffix("_id")) for name in attnames]
+    names = ", ".join(ops.quote_name(f.column) for f in fields)
+    with connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            with cursor.cursor.copy(f"COPY {table} ({names}) FROM STDIN") as copy:
+                for row in rows:
+                    copy.write_row(row)
+            return
+        datetimes = [i for i, f in enumerate(fields) if f.get_internal_type() == "DateTimeField"]
+        if datetimes:
+            adapt = ops.adapt_datetimefield_value
+            rows = [list(row) for row in rows]
+            for row in rows:
+                for i in datetimes:
+                    row[i] = adapt(row[i])
+        marks = "(" + ", ".join(["%s"] * len(fields)) + ")"
+        # Multi-row VALUES: one round trip per chunk (a row-by-row executemany costs one each).
+        chunk = max(1, min(500, (connection.features.max_query_params or 10_000) // len(fields)))
+        for i in range(0, len(rows), chunk):
+            part = rows[i:i + chunk]
+            cursor.execute(f"INSERT INTO {table} ({names}) VALUES " + ", ".join(
+                [marks] * len(part)), [v for row in part for v in row])
+
+
+def _mark_latest(rows: list[list], existing) -> None:
     """The newest version of each id in the community carries is_latest, and only it."""
-    newest: dict[str, StixObject] = {}
+    newest: dict[str, list] = {}
     for row in rows:
-        current = newest.get(row.stix_id)
-        if current is None or (row.version, row.date_added) > (current.version,
-                                                               current.date_added):
-            newest[row.stix_id] = row
+        current = newest.get(row[_STIX_ID])
+        if current is None or (row[_VERSION], row[_DATE_ADDED]) > (current[_VERSION],
+                                                                   current[_DATE_ADDED]):
+            newest[row[_STIX_ID]] = row
     superseded = []
     for stix_id, row in newest.items():
-        stored_latest = [(v, pk) for v, _h, pk, latest in existing[stix_id] if latest]
-        if stored_latest and stored_latest[0][0] > row.version:
+        stored_latest = [(v, pk) for v, _h, pk, latest in existing.get(stix_id, ()) if latest]
+        if stored_latest and stored_latest[0][0] > row[_VERSION]:
             continue  # an older version arrived late; the stored one stays the latest
-        row.is_latest = True
+        row[_IS_LATEST] = True
         superseded += [pk for _v, pk in stored_latest]
     if superseded:
         StixObject.objects.filter(pk__in=superseded).update(is_latest=False)
 
 
-def _link_topics(rows, accepted, topic) -> None:
+def _link_topics(pks, accepted, topic) -> None:
     wanted = {pid for checked in accepted for pid in checked.topic_ids}
     known = dict(Topic.objects.filter(public_id__in=wanted).values_list("public_id", "id")) \
         if wanted else {}
+    if not known and topic is None:
+        return
     links = []
-    for row, checked in zip(rows, accepted, strict=True):
+    for pk, checked in zip(pks, accepted, strict=True):
         topic_ids = {known[p] for p in checked.topic_ids if p in known}
         if topic is not None:
             topic_ids.add(topic.id)
-        links += [StixTopicLink(stix_object=row, topic_id=t) for t in topic_ids]
+        links += [StixTopicLink(stix_object_id=pk, topic_id=t) for t in topic_ids]
     StixTopicLink.objects.bulk_create(links, ignore_conflicts=True)
 
 
-def _record_sightings(rows, accepted, community, organisation, user, source) -> None:
+def _record_sightings(pks, accepted, community, organisation, user, source) -> None:
     sightings = []
-    for row, checked in zip(rows, accepted, strict=True):
+    for pk, checked in zip(pks, accepted, strict=True):
         target = checked.obj.get("sighting_of_ref", "")
         if checked.type != "sighting" or not target.startswith("indicator--"):
             continue
@@ -366,12 +400,13 @@ def _record_sightings(rows, accepted, community, organisation, user, source) -> 
         kind = checked.obj.get(SIGHTING_KIND_PROPERTY)
         sightings.append(Sighting(
             community=community, indicator_id=target, organisation=organisation,
-            reported_by=user, source=source, stix_object=row,
+            reported_by=user, source=source, stix_object_id=pk,
             kind=kind if kind in Sighting.Kind.values else Sighting.Kind.SEEN,
             count=max(1, min(int(checked.obj.get("count") or 1), 999_999_999)),
             first_seen=first, last_seen=max(first, last),
         ))
-    Sighting.objects.bulk_create(sightings)
+    if sightings:
+        Sighting.objects.bulk_create(sightings)
 
 
 def _when(value):

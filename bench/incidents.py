@@ -3,6 +3,11 @@
     .venv/bin/python bench/incidents.py                     # PostgreSQL renkei_bench_incidents
     .venv/bin/python bench/incidents.py --db sqlite         # var/bench/incidents.sqlite3
     .venv/bin/python bench/incidents.py --cases 20000 --requests 30
+    .venv/bin/python bench/incidents.py --before /tmp/old/src   # before and after, same run
+
+With --before DIR (a `src` folder of an older commit, e.g. from `git archive`), the older code
+is measured first in a subprocess against the same data, then this tree, and both go into
+bench/results/incidents-<date>-after.md.
 
 Generates (once; kept for later runs) a consultation window with N reports, each a topic with
 its chosen audience (the centre and the reporter's organisation), its Report and its Case with
@@ -287,19 +292,79 @@ def write(db: str, n: int, results: list[dict], info: dict, generated_s: float |
     return path
 
 
+def write_compare(before: list[dict], after: list[dict], info_before: dict, info: dict,
+                  before_src: str) -> Path:
+    from renkei.incidents.models import Case, CaseEvent, CaseNote
+
+    today = datetime.now().strftime("%Y-%m-%d")
+    path = RESULTS / f"incidents-{today}-after.md"
+    lines = [
+        f"# Incident pages at {Case.objects.count():,} cases, before and after ({today})", "",
+        f"- machine: {info['cpu']}, {info['cores']} cores, shared with other helpers' work",
+        f"- load average: before run {info_before['load']}; after run {info['load']}",
+        f"- {info['database']}, Python {info['python']}; before = `{before_src}` "
+        f"(commit {info_before.get('label', '?')}), after = commit {info['commit']} "
+        "plus the working tree",
+        f"- data: {Case.objects.count():,} cases, {CaseEvent.objects.count():,} timeline events, "
+        f"{CaseNote.objects.count():,} internal notes (the generator of this script)",
+        "- measured in-process with the Django test client, one request at a time, signed in "
+        "as a duty officer, after 3 warm-up requests per page; both runs one after the other "
+        f"against the same database; target p95 ≤ {TARGET_P95_MS:.0f} ms", "",
+        "| page | before p50 | before p95 | before SQL | after p50 | after p95 | after SQL "
+        "| target |",
+        "|---|---:|---:|---:|---:|---:|---:|---|",
+    ]
+    old = {r["page"]: r for r in before}
+    for r in after:
+        b = old.get(r["page"], {"p50": float("nan"), "p95": float("nan"), "queries": "?"})
+        met = "met" if r["p95"] <= TARGET_P95_MS else "**missed**"
+        lines.append(f"| {r['page']} | {b['p50']:.1f} | {b['p95']:.1f} | {b['queries']} | "
+                     f"{r['p50']:.1f} | {r['p95']:.1f} | {r['queries']} | {met} |")
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    return path
+
+
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--db", choices=["postgresql", "sqlite"], default="postgresql")
     parser.add_argument("--cases", type=int, default=100_000)
     parser.add_argument("--requests", type=int, default=40)
+    parser.add_argument("--src", default=str(REPO / "src"), help="the code to measure")
+    parser.add_argument("--json", help="write the figures here instead of a result file")
+    parser.add_argument("--label", default="", help="what --src is (for --json)")
+    parser.add_argument("--before", help="measure this older src first, then this tree")
     args = parser.parse_args(argv)
-    sys.path.insert(0, str(REPO / "src"))
+    before = info_before = None
+    if args.before:
+        import json
+        import tempfile
+
+        with tempfile.NamedTemporaryFile(suffix=".json") as out:
+            subprocess.run([sys.executable, __file__, "--db", args.db, "--cases",
+                            str(args.cases), "--requests", str(args.requests), "--src",
+                            args.before, "--json", out.name, "--label", args.before],
+                           check=True)
+            data = json.loads(Path(out.name).read_text())
+        before, info_before = data["results"], data["machine"]
+        print("--- after", flush=True)
+    sys.path.insert(0, args.src)
     setup(args.db)
     started = time.perf_counter()
     generate(args.cases)
     generated_s = time.perf_counter() - started
     results = measure(args.requests)
-    path = write(args.db, args.cases, results, machine(), generated_s if generated_s > 5 else None)
+    info = machine()
+    if args.json:
+        import json
+
+        info["label"] = args.label
+        Path(args.json).write_text(json.dumps({"results": results, "machine": info}))
+        return 0
+    if before is not None:
+        path = write_compare(before, results, info_before, info, args.before)
+    else:
+        path = write(args.db, args.cases, results, info,
+                     generated_s if generated_s > 5 else None)
     print(f"wrote {path}")
     return 0
 

@@ -252,7 +252,7 @@ def case_list(request: HttpRequest) -> HttpResponse:
     now = timezone.now()
     cases = selectors.case_rows(case_filter.apply(selectors.centre_cases(user), now)).order_by(
         "-updated_at", "-id")
-    page = pinned_first_page(cases.none(), cases, request.GET.get("page"), CASES_PER_PAGE)
+    page = selectors.case_page(cases, request.GET.get("page"), CASES_PER_PAGE)
     context = _filter_context(request, case_filter)
     _fill(page.object_list, context, now)
     return render(request, "incidents/case_list.html", {"page": page, **context})

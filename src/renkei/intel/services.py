@@ -68,9 +68,13 @@ class IngestResult:
     @property
     def objects(self) -> list[StixObject]:
         if self._objects is None:
-            names = ["id", *(c.attname for c in _columns())]
-            self._objects = [StixObject.from_db(connection.alias, names, [pk, *values])
-                             for pk, values in self._rows]
+            # from_db takes the values in the model's field order.
+            where = {c.attname: i for i, c in enumerate(_columns())}
+            order = [where[f.attname] for f in StixObject._meta.concrete_fields[1:]]
+            names = [f.attname for f in StixObject._meta.concrete_fields]
+            self._objects = [
+                StixObject.from_db(connection.alias, names, [pk, *(values[i] for i in order)])
+                for pk, values in self._rows]
         return self._objects
 
     @property
@@ -301,6 +305,8 @@ _ROW_ORDER = ("stix_id", "type", "spec_version", "created", "modified", "version
 _STIX_ID, _VERSION, _DATE_ADDED = 0, 5, 6
 _IS_LATEST = _ROW_ORDER.index("is_latest")
 _COLUMNS = None
+# False: PostgreSQL takes the multi-row INSERTs too (a test compares what both paths store).
+COPY_ON_POSTGRESQL = True
 
 
 def _columns() -> list:
@@ -334,7 +340,7 @@ def _add_rows(model, attnames, rows, fields=None) -> None:
     fields = fields or [model._meta.get_field(name.removesuffix("_id")) for name in attnames]
     names = ", ".join(ops.quote_name(f.column) for f in fields)
     with connection.cursor() as cursor:
-        if connection.vendor == "postgresql":
+        if connection.vendor == "postgresql" and COPY_ON_POSTGRESQL:
             with cursor.cursor.copy(f"COPY {table} ({names}) FROM STDIN") as copy:
                 for row in rows:
                     copy.write_row(row)

@@ -27,6 +27,7 @@ from functools import lru_cache
 import stix2
 from django.utils.translation import gettext as _
 from stix2.exceptions import STIXError
+from stix2.properties import TimestampProperty
 from stix2.registry import STIX2_OBJ_MAPS
 from stix2patterns.validator import run_validator
 
@@ -267,16 +268,48 @@ def check(obj, *, now: datetime | None = None) -> Checked:
     return checked
 
 
+_CHECKED_ELSEWHERE = frozenset({"pattern", "type", "id", "created", "modified"})
+# What stix2's TimestampProperty (precision "any") accepts for certain, written strictly: its
+# strptime formats take 1 to 6 fraction digits; parse_timestamp then checks the calendar.
+_STIX2_TIMESTAMP = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(?:\.\d{1,6})?Z$")
+
+
+def _clean(prop, value) -> None:
+    """`prop.clean(value, True)`, raising what it raises, without its cost where the verdict
+    is known: a timestamp in the strict form (no strptime), or a value seen before (feeds
+    repeat the same spec_version, vocabularies, marking and creator refs on every object)."""
+    if type(value) is str:
+        if isinstance(prop, TimestampProperty) and prop.precision == "any" and \
+                _STIX2_TIMESTAMP.match(value):
+            try:
+                parse_timestamp(value)
+                return
+            except ValueError:
+                pass  # stix2 says why
+        _clean_known(prop, value)
+    elif type(value) is list and all(type(v) is str for v in value):
+        _clean_known(prop, tuple(value))
+    else:
+        prop.clean(value, True)
+
+
+@lru_cache(maxsize=20_000)
+def _clean_known(prop, value: str | tuple) -> None:
+    # Only passing verdicts are cached (lru_cache keeps no exceptions); a tuple stands for the
+    # list it was made of.
+    prop.clean(list(value) if type(value) is tuple else value, True)
+
+
 def _check_indicator(obj: dict, known: dict, checked: Checked, now: datetime) -> None:
     for name in ("pattern", "pattern_type", "valid_from"):
         if name not in obj:
             raise Invalid(_("An indicator needs %(property)s.") % {"property": name})
     for name, value in obj.items():
         prop = known.get(name)
-        if prop is None or name in {"pattern", "type", "id", "created", "modified"}:
+        if prop is None or name in _CHECKED_ELSEWHERE:
             continue
         try:
-            prop.clean(value, True)
+            _clean(prop, value)
         except (STIXError, ValueError, TypeError, KeyError, AttributeError) as exc:
             raise Invalid(_("Invalid %(property)s: %(reason)s")
                           % {"property": name, "reason": str(exc)[:200]}) from None

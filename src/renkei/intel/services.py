@@ -324,10 +324,14 @@ def _insert(rows: list[list], start: datetime) -> list[int]:
     SQLite (no COPY): multi-row INSERTs of a few hundred rows each."""
     columns = _columns()
     _add_rows(StixObject, [f.attname for f in columns], rows, fields=columns)
-    ids = dict(StixObject.objects.filter(
-        date_added__gte=start, date_added__lte=rows[-1][_DATE_ADDED]).values_list(
-        "date_added", "pk"))
-    return [ids[row[_DATE_ADDED]] for row in rows]
+    # The rows' date_added rise with their position, so the ids in date_added order are theirs
+    # in order (and no timestamps need decoding).
+    ids = list(StixObject.objects.filter(
+        date_added__gte=start, date_added__lte=rows[-1][_DATE_ADDED]).order_by(
+        "date_added").values_list("pk", flat=True))
+    if len(ids) != len(rows):
+        raise RuntimeError("date_added reserved for this ingest held other rows")
+    return ids
 
 
 def _add_rows(model, attnames, rows, fields=None) -> None:

@@ -20,7 +20,7 @@ from renkei.intel.models import Collection, Sighting, StixObject, StixTopicLink
 from renkei.intel.selectors import collection_objects, readable_collections, readable_objects
 from renkei.sharing.models import TLP, AudienceMode
 
-INTEROP = Path(__file__).resolve().parents[2] / "shared" / "data" / "interop" / "stix21"
+INTEROP = Path(__file__).parent / "fixtures" / "interop" / "stix21"
 GREEN = "marking-definition--bab4a63c-aed9-4cf5-a766-dfca5abac2bb"
 RED = "marking-definition--e828b379-4e03-4974-9ac4-e53a884c97c1"
 AMBER_STRICT = "marking-definition--939a9414-2ddd-4d32-a0cd-375ea402b003"

@@ -37,6 +37,7 @@ from renkei.sharing.incident_visibility import (
     readable_reports,
     readable_support_requests,
 )
+from renkei.sharing.models import Environment
 from tests.test_visibility_oracle import assert_status
 
 CENTRE = "centre"
@@ -175,6 +176,8 @@ class Built:
     report_ids: dict[int, int]  # index -> Report pk, accepted reports only
     case_ids: dict[int, int]
     support_ids: dict[int, int]  # index -> SupportRequest pk
+    # The same reports filed again in an exercise: none of it may show in live.
+    exercise_strings: list[str] = field(default_factory=list)
 
 
 def title(r: int) -> str:
@@ -218,6 +221,11 @@ def build(spec: World) -> Built:
     commander = users[0]
 
     report_ids, case_ids, support_ids = {}, {}, {}
+    exercise = Environment.objects.create(name="演習", kind=Environment.Kind.EXERCISE)
+    community_services.create_community(actor=None, name="そうだんの窓口（演習）",
+                                        kind="consultation", owner=orgs[0],
+                                        environment_id=exercise.pk)
+    exercise_strings = []
     for r, report_spec in enumerate(spec.reports):
         try:
             report = services.file_report(
@@ -233,6 +241,13 @@ def build(spec: World) -> Built:
         report_ids[r] = report.pk
         case_ids[r] = report.case.pk
         services.add_note(actor=commander, case=report.case, body=note_text(r))
+        drill = services.file_report(
+            actor=users[report_spec.reporter], environment_id=exercise.pk,
+            data=services.ReportInput(kind="report", title=f"qze{r:03d}x",
+                                      what_happened="in the exercise", tlp=report_spec.tlp),
+            named=[orgs[o].pk for o in report_spec.named])
+        services.add_note(actor=commander, case=drill.case, body=f"qzne{r:03d}x")
+        exercise_strings += [f"qze{r:03d}x", f"qzne{r:03d}x"]
     for s, support_spec in enumerate(spec.supports):
         if support_spec.report not in case_ids:
             continue
@@ -248,7 +263,7 @@ def build(spec: World) -> Built:
         assert oracle.support_accepted(s), f"request_support accepted {support_spec}"
         support_ids[s] = request.pk
     services.add_duty_log(actor=commander, body="qzdutyx handover")
-    return Built(users, report_ids, case_ids, support_ids)
+    return Built(users, report_ids, case_ids, support_ids, exercise_strings)
 
 
 def in_random_worlds(max_examples: int, check) -> None:
@@ -348,8 +363,11 @@ def _check_pages(spec: World, built: Built, u: int) -> None:
         assert (contact_name(o) in body) == oracle.reads_contacts_of(u, o), (
             f"contacts of org {o} for {who}")
 
-    # Internal notes leave the centre nowhere, and even inside it only on the case page.
+    # Internal notes leave the centre nowhere, and even inside it only on the case page; nothing
+    # of the exercise shows in live.
     for url, body in bodies:
+        for drill in built.exercise_strings:
+            assert drill not in body, f"exercise {drill} in {url} for {who}"
         for note in notes:
             if note in body:
                 assert handles and "/cases/" in url, f"{note} in {url} for {who}"

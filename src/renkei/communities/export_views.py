@@ -18,6 +18,7 @@ from django.views.decorators.http import require_GET
 from renkei.accounts.client import client_ip
 from renkei.communities import export
 from renkei.errors import ServiceError
+from renkei.http import as_download
 
 CSV_TYPE = "text/csv; charset=utf-8"
 XLSX_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
@@ -53,9 +54,7 @@ def _search_url(request: HttpRequest) -> str:
 
 
 def _attachment(response: HttpResponse, fmt: str, labels: export.Labels) -> HttpResponse:
-    response["Content-Disposition"] = (
-        f'attachment; filename="{export.filename(fmt, labels.zone)}"')
-    return response
+    return as_download(response, export.filename(fmt, labels.zone))
 
 
 @login_required

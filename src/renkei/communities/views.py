@@ -40,6 +40,7 @@ from renkei.communities.models import (
 from renkei.communities.paging import pinned_first_page
 from renkei.communities.search import TopicQuery, search_topics
 from renkei.errors import ServiceError
+from renkei.http import post_data, refuse
 from renkei.notifications.services import mark_topic_read
 from renkei.sharing import permissions
 from renkei.sharing.models import LIVE_ENVIRONMENT_ID, TLP, AudienceMode
@@ -67,20 +68,10 @@ def _show_errors(request: HttpRequest, exc: ServiceError) -> None:
         messages.error(request, message)
 
 
-def _refuse(request: HttpRequest, message: str, back: str) -> HttpResponse:
-    """A clear refusal for a page the user may see but not use (e.g. posting where they can't)."""
-    return render(request, "communities/refused.html", {"message": message, "back": back},
-                  status=403)
-
-
 def _topic_rows(queryset: QuerySet, *, with_community: bool = True) -> QuerySet:
     """Topics for a list: what the rows show in one query, without the (long) bodies."""
     related = ["author__organisation"] + (["community"] if with_community else [])
     return queryset.select_related(*related).defer("body", "body_html")
-
-
-def _post_data(request: HttpRequest):
-    return (request.POST, request.FILES) if request.method == "POST" else (None, None)
 
 
 def _topic_url(topic: Topic, anchor: str = "") -> str:
@@ -150,9 +141,9 @@ def community_list(request: HttpRequest) -> HttpResponse:
 def community_create(request: HttpRequest) -> HttpResponse:
     user = request.user
     if not (user.is_org_admin or user.is_platform_admin):
-        return _refuse(request, _("Only organisation admins may create communities."),
+        return refuse(request, _("Only organisation admins may create communities."),
                        reverse("communities:list"))
-    data, _files = _post_data(request)
+    data, _files = post_data(request)
     form = CommunityForm(data)
     status = 200
     if data is not None:
@@ -307,8 +298,8 @@ def topic_create(request: HttpRequest, community_id: int) -> HttpResponse:
     community = access_community(user, community_id)
     back = reverse("communities:detail", args=[community.id])
     if not permissions.can_post(user, community):
-        return _refuse(request, _("You may not post in this community."), back)
-    data, files = _post_data(request)
+        return refuse(request, _("You may not post in this community."), back)
+    data, files = post_data(request)
     form = TopicForm(data, files, community=community,
                      allow_pin=permissions.can_pin(user, community))
     status = 200
@@ -336,8 +327,8 @@ def topic_edit(request: HttpRequest, public_id: str) -> HttpResponse:
     topic = access_topic(user, public_id)
     back = _topic_url(topic)
     if not permissions.can_edit_topic(user, topic):
-        return _refuse(request, _("You may not edit this topic."), back)
-    data, files = _post_data(request)
+        return refuse(request, _("You may not edit this topic."), back)
+    data, files = post_data(request)
     initial = TopicForm.initial_for(topic) if data is None else None
     form = TopicForm(data, files, community=topic.community, initial=initial)
     status = 200

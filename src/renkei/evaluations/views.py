@@ -37,6 +37,7 @@ from renkei.evaluations.models import (
     Method,
     Result,
 )
+from renkei.http import as_download
 from renkei.sharing.evaluation_visibility import (
     access_evaluation,
     access_evidence,
@@ -471,10 +472,8 @@ def report_pdf(request: HttpRequest, evaluation_id: int) -> HttpResponse:
 
     evaluation = access_evaluation(request.user, evaluation_id)
     data = render_report(selectors.report(evaluation), _result_labels())
-    response = HttpResponse(data, content_type="application/pdf")
-    response["Content-Disposition"] = (
-        f'attachment; filename="evaluation-{evaluation.pk}-report.pdf"')
-    return response
+    return as_download(HttpResponse(data, content_type="application/pdf"),
+                       f"evaluation-{evaluation.pk}-report.pdf")
 
 
 # --- checklist templates ---------------------------------------------------------------------

@@ -29,6 +29,7 @@ from renkei.accounts.client import client_ip
 from renkei.accounts.services import TokenRefused, authenticate_api_token
 from renkei.errors import ServiceError
 from renkei.feeds import exporters
+from renkei.http import as_download
 from renkei.intel import selectors
 
 TEXT = "text/plain; charset=utf-8"
@@ -79,11 +80,6 @@ def _prepare(request: HttpRequest, collection_id: str, fmt: str, **detail):
     return wanted, exporters.Counter(request.user, wanted, client_ip(request), **detail)
 
 
-def _download(response: HttpResponse, name: str) -> HttpResponse:
-    response["Content-Disposition"] = f'attachment; filename="{name}"'
-    return response
-
-
 @require_GET
 @session_or_token
 def bundle(request: HttpRequest, collection_id: str) -> HttpResponse:
@@ -92,7 +88,7 @@ def bundle(request: HttpRequest, collection_id: str) -> HttpResponse:
         return prepared
     wanted, counter = prepared
     objects = exporters.current_objects(request.user, wanted)
-    return _download(StreamingHttpResponse(exporters.stix_bundle(objects, counter),
+    return as_download(StreamingHttpResponse(exporters.stix_bundle(objects, counter),
                                            content_type=STIX), f"{collection_id}.json")
 
 
@@ -105,7 +101,7 @@ def indicators_csv(request: HttpRequest, collection_id: str) -> HttpResponse:
     wanted, counter = prepared
     rows = exporters.csv_rows(exporters.current_objects(request.user, wanted))
     pieces = exporters.csv_pieces(rows, confined=wanted.confined, counter=counter)
-    return _download(StreamingHttpResponse(pieces, content_type=CSV),
+    return as_download(StreamingHttpResponse(pieces, content_type=CSV),
                      f"{collection_id}-indicators.csv")
 
 

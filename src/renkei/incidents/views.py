@@ -22,6 +22,7 @@ from renkei.communities import services as community_services
 from renkei.communities.models import Topic
 from renkei.communities.paging import pinned_first_page
 from renkei.errors import ServiceError
+from renkei.http import post_data, refuse
 from renkei.incidents import permissions, selectors, services
 from renkei.incidents.forms import (
     CaseForm,
@@ -74,15 +75,6 @@ def _show_errors(request: HttpRequest, exc: ServiceError) -> None:
         messages.error(request, message)
 
 
-def _refuse(request: HttpRequest, message: str, back: str) -> HttpResponse:
-    return render(request, "communities/refused.html", {"message": message, "back": back},
-                  status=403)
-
-
-def _post(request: HttpRequest):
-    return (request.POST, request.FILES) if request.method == "POST" else (None, None)
-
-
 def _handler_only(user) -> None:
     """Case pages answer 404 to everyone but the centre's incident staff, as for a missing
     page: outsiders learn nothing from probing."""
@@ -110,7 +102,7 @@ def report_list(request: HttpRequest) -> HttpResponse:
 @login_required
 def report_new(request: HttpRequest) -> HttpResponse:
     user = request.user
-    data, files = _post(request)
+    data, files = post_data(request)
     initial = None
     if data is None:
         initial = {"named": [str(o.pk) for o in services.proposed_recipients(user)]}
@@ -205,9 +197,9 @@ def report_edit(request: HttpRequest, pk: int) -> HttpResponse:
     report = access_report(user, pk)
     back = reverse("incidents:report", args=[report.pk])
     if not permissions.can_edit_report(user, report):
-        return _refuse(request, _("Only the reporter and the admins of the reporting "
+        return refuse(request, _("Only the reporter and the admins of the reporting "
                                   "organisation may edit this report."), back)
-    data, files = _post(request)
+    data, files = post_data(request)
     form = ReportForm(data, files, user=user,
                       initial=ReportForm.initial_for(report) if data is None else None)
     status = 200
@@ -463,7 +455,7 @@ def support_new(request: HttpRequest, pk: int) -> HttpResponse:
     case = access_case(user, pk)
     back = reverse("incidents:case", args=[case.pk])
     if not permissions.can_request_support(user):
-        return _refuse(request, _("Your role may not ask agencies for support."), back)
+        return refuse(request, _("Your role may not ask agencies for support."), back)
     data = request.POST if request.method == "POST" else None
     form = SupportRequestForm(data, case=case)
     status = 200
@@ -568,7 +560,7 @@ def case_settings(request: HttpRequest) -> HttpResponse:
                                     else None)
     if request.method == "POST":
         if not may_change:
-            return _refuse(request, _("Only a commander or an incident controller may change "
+            return refuse(request, _("Only a commander or an incident controller may change "
                                       "the classes and response targets."),
                            reverse("incidents:settings"))
         try:
@@ -629,7 +621,7 @@ def contacts_edit(request: HttpRequest) -> HttpResponse:
     organisation: Organisation = user.organisation
     back = reverse("incidents:contacts")
     if not permissions.can_edit_contacts(user, organisation):
-        return _refuse(request, _("Only your organisation's admins keep its emergency "
+        return refuse(request, _("Only your organisation's admins keep its emergency "
                                   "contacts."), back)
     own = list(EmergencyContact.objects.filter(organisation=organisation))
     status = 200

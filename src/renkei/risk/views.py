@@ -21,6 +21,7 @@ from renkei.accounts.client import client_ip
 from renkei.accounts.models import Organisation
 from renkei.charts import Series, bar_chart, line_chart
 from renkei.errors import ServiceError
+from renkei.http import as_download
 from renkei.risk import pdca, selectors, services
 from renkei.risk.catalogue import Catalogue, cia_text, label, phases_text
 from renkei.risk.forms import CatalogueForm, RoundForm, UploadForm
@@ -53,8 +54,7 @@ def _assessor_only(request: HttpRequest) -> None:
 
 
 def _download(data: bytes, content_type: str, filename: str) -> HttpResponse:
-    response = HttpResponse(data, content_type=content_type)
-    response["Content-Disposition"] = f'attachment; filename="{filename}"'
+    response = as_download(HttpResponse(data, content_type=content_type), filename)
     response["Cache-Control"] = "private, no-store"
     return response
 

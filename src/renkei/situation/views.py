@@ -22,6 +22,7 @@ from renkei.accounts.client import client_ip
 from renkei.accounts.models import Organisation, OrganisationKind
 from renkei.charts import bar_chart
 from renkei.errors import ServiceError
+from renkei.http import as_download
 from renkei.incidents.selectors import centre_cases
 from renkei.situation import render as report_render
 from renkei.situation import services
@@ -171,10 +172,8 @@ def escalation_download(request: HttpRequest, pk, fmt: str) -> HttpResponse:
     content_type, build = DOWNLOADS[fmt]
     data = build(view)
     services.record_download(request.user, report, fmt, client_ip(request))
-    response = HttpResponse(data, content_type=content_type)
-    response["Content-Disposition"] = (
-        f'attachment; filename="{report_render.filename(report, view, fmt)}"')
-    return response
+    return as_download(HttpResponse(data, content_type=content_type),
+                       report_render.filename(report, view, fmt))
 
 
 # --- sanitised summaries ---------------------------------------------------------------------

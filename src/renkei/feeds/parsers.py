@@ -279,7 +279,7 @@ def add_misp_event(parsed: Parsed, event: dict, *, tlp: str, now: datetime,
                               if isinstance(t, dict) and t.get("name")
                               and not str(t.get("name")).lower().startswith("tlp:")}) or None,
             "external_references": [{"source_name": "misp", "external_id": event_id}],
-            "object_marking_refs": [stix.TLP_MARKINGS[TLP(event_tlp)]],
+            "object_marking_refs": [stix.TLP_MARKING_IDS[TLP(event_tlp)]],
         }
         if report["labels"] is None:
             del report["labels"]
@@ -335,7 +335,7 @@ def _galaxy_object(stix_type: str, name: str, description: str, *, tlp: str,
         "type": stix_type, "spec_version": "2.1",
         "id": f"{stix_type}--{uuid.uuid5(stix.RENKEI_NAMESPACE, f'{stix_type}:{name}')}",
         "created": stamp, "modified": stamp, "name": name[:500],
-        "object_marking_refs": [stix.TLP_MARKINGS[TLP(tlp)]],
+        "object_marking_refs": [stix.TLP_MARKING_IDS[TLP(tlp)]],
     }
     if description:
         obj["description"] = description[:5000]

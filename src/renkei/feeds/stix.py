@@ -15,23 +15,13 @@ import uuid
 from datetime import UTC, datetime
 
 from renkei.feeds import extract
+from renkei.intel.stix import TLP_MARKING_IDS, TLP_ORDER
 from renkei.sharing.models import TLP
 
 # renkei's own namespace for ids derived from values (uuid5 of the DNS namespace and the name).
 RENKEI_NAMESPACE = uuid.uuid5(uuid.NAMESPACE_DNS, "indicators.renkei.example")
 # The STIX 2.1 namespace for deterministic SCO ids (specification, section 2.9).
 SCO_NAMESPACE = uuid.UUID("00abedb4-aa42-466c-9c01-fed23315a9b7")
-
-TLP_MARKINGS = {
-    TLP.CLEAR: "marking-definition--94868c89-83c2-464b-929b-a1a8aa3c8487",
-    TLP.GREEN: "marking-definition--bab4a63c-aed9-4cf5-a766-dfca5abac2bb",
-    TLP.AMBER: "marking-definition--55d920b0-5e8b-4f79-9ee9-91f868d9b421",
-    TLP.AMBER_STRICT: "marking-definition--939a9414-2ddd-4d32-a0cd-375ea402b003",
-    TLP.RED: "marking-definition--e828b379-4e03-4974-9ac4-e53a884c97c1",
-}
-TLP_BY_MARKING = {marking: tlp for tlp, marking in TLP_MARKINGS.items()}
-# From least to most restricted: a stricter marking wins when two sources disagree.
-TLP_ORDER = [TLP.CLEAR, TLP.GREEN, TLP.AMBER, TLP.AMBER_STRICT, TLP.RED]
 
 # kind -> (SCO type, pattern path)
 PATTERN_PATHS = {
@@ -49,7 +39,7 @@ INDICATOR_KINDS = frozenset(PATTERN_PATHS)
 
 
 def stricter(*levels: str) -> str:
-    """The most restricted of the TLP levels given."""
+    """The most restricted of the TLP levels given (a stricter marking wins over a weaker one)."""
     return max((TLP(level) for level in levels), key=TLP_ORDER.index)
 
 
@@ -90,7 +80,7 @@ def indicator(kind: str, value: str, *, tlp: str, moment: datetime,
         "pattern_type": "stix",
         "pattern_version": "2.1",
         "valid_from": stamp,
-        "object_marking_refs": [TLP_MARKINGS[TLP(tlp)]],
+        "object_marking_refs": [TLP_MARKING_IDS[TLP(tlp)]],
     }
     if valid_until is not None:
         obj["valid_until"] = timestamp(valid_until)
@@ -109,7 +99,7 @@ def vulnerability(cve: str, *, tlp: str, moment: datetime) -> dict:
         "modified": stamp,
         "name": cve,
         "external_references": [{"source_name": "cve", "external_id": cve}],
-        "object_marking_refs": [TLP_MARKINGS[TLP(tlp)]],
+        "object_marking_refs": [TLP_MARKING_IDS[TLP(tlp)]],
     }
 
 
@@ -136,7 +126,7 @@ def observable(kind: str, value: str, *, tlp: str) -> dict:
         "spec_version": "2.1",
         "id": f"{sco_type}--{uuid.uuid5(SCO_NAMESPACE, canonical)}",
         **contributing,
-        "object_marking_refs": [TLP_MARKINGS[TLP(tlp)]],
+        "object_marking_refs": [TLP_MARKING_IDS[TLP(tlp)]],
     }
 
 
@@ -153,25 +143,8 @@ def observed_data(refs: list[str], *, object_id: str, tlp: str, first: datetime,
         "last_observed": stamp,
         "number_observed": max(count, 1),
         "object_refs": refs,
-        "object_marking_refs": [TLP_MARKINGS[TLP(tlp)]],
+        "object_marking_refs": [TLP_MARKING_IDS[TLP(tlp)]],
     }
-
-
-def marking_tlp(obj: dict) -> str | None:
-    """The strictest TLP 2.0 (or 1.0) marking an object carries, if any."""
-    found = [TLP_BY_MARKING[ref] for ref in obj.get("object_marking_refs") or []
-             if ref in TLP_BY_MARKING]
-    found += [TLP1_MARKINGS[ref] for ref in obj.get("object_marking_refs") or []
-              if ref in TLP1_MARKINGS]
-    return stricter(*found) if found else None
-
-
-TLP1_MARKINGS = {
-    "marking-definition--613f2e26-407d-48c7-9eca-b8e91df99dc9": TLP.CLEAR,
-    "marking-definition--34098fce-860f-48ae-8e50-ebd3cc5e41da": TLP.GREEN,
-    "marking-definition--f88d31f6-486f-44da-b317-01333bde0b82": TLP.AMBER,
-    "marking-definition--5e57c739-391a-4eb3-b6be-7d15ca92d5ed": TLP.RED,
-}
 
 
 def kind_of_pattern(pattern: str) -> tuple[str, str] | None:

@@ -1,5 +1,6 @@
 """Small pieces of HTTP that the apps' views share."""
 
+from django.contrib import messages
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.utils.http import content_disposition_header
@@ -9,6 +10,12 @@ def refuse(request: HttpRequest, message: str, back: str) -> HttpResponse:
     """A clear refusal for a page the user may see but not use (e.g. posting where they can't)."""
     return render(request, "communities/refused.html", {"message": message, "back": back},
                   status=403)
+
+
+def show_errors(request: HttpRequest, exc) -> None:
+    """A service's refusal (ServiceError) as messages on the next page."""
+    for message in exc.messages:
+        messages.error(request, message)
 
 
 def post_data(request: HttpRequest):

@@ -40,7 +40,7 @@ from renkei.communities.models import (
 from renkei.communities.paging import pinned_first_page
 from renkei.communities.search import TopicQuery, search_topics
 from renkei.errors import ServiceError
-from renkei.http import post_data, refuse
+from renkei.http import post_data, refuse, show_errors
 from renkei.notifications.services import mark_topic_read
 from renkei.sharing import permissions
 from renkei.sharing.models import LIVE_ENVIRONMENT_ID, TLP, AudienceMode
@@ -62,11 +62,6 @@ SORTS = ("updated", "created")
 
 
 # --- helpers ---------------------------------------------------------------------------------
-
-def _show_errors(request: HttpRequest, exc: ServiceError) -> None:
-    for message in exc.messages:
-        messages.error(request, message)
-
 
 def _topic_rows(queryset: QuerySet, *, with_community: bool = True) -> QuerySet:
     """Topics for a list: what the rows show in one query, without the (long) bodies."""
@@ -151,7 +146,7 @@ def community_create(request: HttpRequest) -> HttpResponse:
             try:
                 community = services.create_community(actor=user, **form.cleaned_data)
             except ServiceError as exc:
-                _show_errors(request, exc)
+                show_errors(request, exc)
             else:
                 messages.success(request, _("The community was created."))
                 return redirect("communities:detail", community_id=community.id)
@@ -199,7 +194,7 @@ def community_join(request: HttpRequest, community_id: int) -> HttpResponse:
     try:
         membership = services.join_community(actor=request.user, community=community)
     except ServiceError as exc:
-        _show_errors(request, exc)
+        show_errors(request, exc)
         return redirect("communities:list")
     if membership.state == Membership.State.ACTIVE:
         messages.success(request, _("You joined %(name)s.") % {"name": community.name})
@@ -216,7 +211,7 @@ def community_leave(request: HttpRequest, community_id: int) -> HttpResponse:
     try:
         services.leave_community(actor=request.user, community=community)
     except ServiceError as exc:
-        _show_errors(request, exc)
+        show_errors(request, exc)
     else:
         messages.success(request, _("You left %(name)s.") % {"name": community.name})
     return redirect("communities:list")
@@ -252,7 +247,7 @@ def members(request: HttpRequest, community_id: int) -> HttpResponse:
                 user=data["user"], is_manager=data["is_manager"], invite=data["invite"],
             )
         except ServiceError as exc:
-            _show_errors(request, exc)
+            show_errors(request, exc)
         else:
             messages.success(request, _("The member list was updated."))
             return redirect("communities:members", community_id=community.id)
@@ -270,7 +265,7 @@ def _membership_action(request: HttpRequest, community_id: int, membership_id: i
     try:
         action(actor=request.user, membership=membership)
     except ServiceError as exc:
-        _show_errors(request, exc)
+        show_errors(request, exc)
         return _members_page(request, community, status=400)
     messages.success(request, done)
     return redirect("communities:members", community_id=community.id)
@@ -311,7 +306,7 @@ def topic_create(request: HttpRequest, community_id: int) -> HttpResponse:
                     pinned=form.cleaned_data.get("pinned", False), **form.service_arguments(),
                 )
             except ServiceError as exc:
-                _show_errors(request, exc)
+                show_errors(request, exc)
             else:
                 messages.success(request, _("The topic was posted."))
                 return redirect(_topic_url(topic))
@@ -337,7 +332,7 @@ def topic_edit(request: HttpRequest, public_id: str) -> HttpResponse:
             try:
                 services.edit_topic(actor=user, topic=topic, **form.service_arguments())
             except ServiceError as exc:
-                _show_errors(request, exc)
+                show_errors(request, exc)
             else:
                 messages.success(request, _("The topic was updated."))
                 return redirect(back)
@@ -425,7 +420,7 @@ def comment_create(request: HttpRequest, public_id: str) -> HttpResponse:
                 attachments=form.cleaned_data["attachments"],
             )
         except ServiceError as exc:
-            _show_errors(request, exc)
+            show_errors(request, exc)
         else:
             return redirect(_topic_url(topic, f"comment-{comment.id}"))
     return _topic_page(request, topic, comment_form=form, status=400)
@@ -456,7 +451,7 @@ def pin(request: HttpRequest, public_id: str) -> HttpResponse:
     try:
         services.set_pinned(actor=request.user, topic=topic, pinned=pinned)
     except ServiceError as exc:
-        _show_errors(request, exc)
+        show_errors(request, exc)
         return _topic_page(request, topic, status=400)
     messages.success(request, _("The topic is now a must-see topic.") if pinned
                      else _("The topic is no longer a must-see topic."))
@@ -474,7 +469,7 @@ def reshare(request: HttpRequest, public_id: str) -> HttpResponse:
             copy = services.reshare_topic(actor=user, topic=topic,
                                           community=form.cleaned_data["community"])
         except ServiceError as exc:
-            _show_errors(request, exc)
+            show_errors(request, exc)
         else:
             messages.success(request, _("The topic was shared into %(name)s.")
                              % {"name": copy.community.name})

@@ -37,7 +37,7 @@ from renkei.evaluations.models import (
     Method,
     Result,
 )
-from renkei.http import as_download
+from renkei.http import as_download, show_errors
 from renkei.sharing.evaluation_visibility import (
     access_evaluation,
     access_evidence,
@@ -48,11 +48,6 @@ from renkei.sharing.evaluation_visibility import (
 )
 
 PER_PAGE = 50
-
-
-def _show_errors(request: HttpRequest, exc: ServiceError) -> None:
-    for message in exc.messages:
-        messages.error(request, message)
 
 
 def _assessor_only(request: HttpRequest) -> None:
@@ -123,7 +118,7 @@ def evaluation_create(request: HttpRequest) -> HttpResponse:
         try:
             evaluation = services.create_evaluation(actor=request.user, **form.cleaned_data)
         except ServiceError as exc:
-            _show_errors(request, exc)
+            show_errors(request, exc)
         else:
             messages.success(request, _("The evaluation was created."))
             return redirect(_evaluation_url(evaluation))
@@ -174,7 +169,7 @@ def evaluation_edit(request: HttpRequest, evaluation_id: int) -> HttpResponse:
             services.update_evaluation(actor=request.user, evaluation=evaluation,
                                        **form.cleaned_data)
         except ServiceError as exc:
-            _show_errors(request, exc)
+            show_errors(request, exc)
         else:
             messages.success(request, _("The evaluation was saved."))
             return redirect(_evaluation_url(evaluation))
@@ -193,7 +188,7 @@ def evaluation_advance(request: HttpRequest, evaluation_id: int) -> HttpResponse
         evaluation = services.advance_evaluation(actor=request.user, evaluation=evaluation,
                                                  to_state=request.POST.get("to", ""))
     except ServiceError as exc:
-        _show_errors(request, exc)
+        show_errors(request, exc)
         return _detail_page(request, evaluation, status=400)
     messages.success(request, _("The evaluation is now: %(state)s")
                      % {"state": evaluation.get_state_display()})
@@ -226,7 +221,7 @@ def scenario_edit(request: HttpRequest, evaluation_id: int,
                 actor=request.user, evaluation=evaluation, scenario=scenario,
                 steps=step_inputs(formset), **form.cleaned_data)
         except ServiceError as exc:
-            _show_errors(request, exc)
+            show_errors(request, exc)
         else:
             messages.success(request, _("The scenario was saved."))
             return redirect(_evaluation_url(evaluation, f"scenario-{scenario.pk}"))
@@ -244,7 +239,7 @@ def scenario_delete(request: HttpRequest, evaluation_id: int, scenario_id: int) 
     try:
         services.delete_scenario(actor=request.user, scenario=scenario)
     except ServiceError as exc:
-        _show_errors(request, exc)
+        show_errors(request, exc)
         return _detail_page(request, scenario.evaluation, status=400)
     messages.success(request, _("The scenario was deleted."))
     return redirect(_evaluation_url(scenario.evaluation))
@@ -267,7 +262,7 @@ def checklist_add(request: HttpRequest, evaluation_id: int) -> HttpResponse:
         checklist = services.add_checklist(actor=request.user, evaluation=evaluation,
                                            template=template)
     except ServiceError as exc:
-        _show_errors(request, exc)
+        show_errors(request, exc)
         return _detail_page(request, evaluation, status=400)
     messages.success(request, _("The checklist was added."))
     return redirect(_evaluation_url(evaluation, f"checklist-{checklist.pk}"))
@@ -295,7 +290,7 @@ def item_create(request: HttpRequest, evaluation_id: int) -> HttpResponse:
             item = services.add_item(actor=request.user, evaluation=evaluation,
                                      scenario=scenario, checklist=checklist, **form.cleaned_data)
         except ServiceError as exc:
-            _show_errors(request, exc)
+            show_errors(request, exc)
         else:
             messages.success(request, _("The verification item was added."))
             return redirect(_evaluation_url(evaluation, f"item-{item.pk}"))
@@ -322,7 +317,7 @@ def item_detail(request: HttpRequest, evaluation_id: int, item_id: int) -> HttpR
             try:
                 services.record_activity(actor=request.user, item=item, **form.cleaned_data)
             except ServiceError as exc:
-                _show_errors(request, exc)
+                show_errors(request, exc)
             else:
                 messages.success(request, _("The activity was recorded."))
                 return redirect("evaluations:item", evaluation.pk, item.pk)
@@ -344,7 +339,7 @@ def item_delete(request: HttpRequest, evaluation_id: int, item_id: int) -> HttpR
     try:
         services.delete_item(actor=request.user, item=item)
     except ServiceError as exc:
-        _show_errors(request, exc)
+        show_errors(request, exc)
         return _detail_page(request, item.evaluation, status=400)
     messages.success(request, _("The verification item was deleted."))
     return redirect(_evaluation_url(item.evaluation))
@@ -392,7 +387,7 @@ def finding_edit(request: HttpRequest, evaluation_id: int,
                 finding = services.update_finding(actor=request.user, finding=finding,
                                                   **form.cleaned_data)
         except ServiceError as exc:
-            _show_errors(request, exc)
+            show_errors(request, exc)
         else:
             messages.success(request, _("The finding was saved."))
             return redirect("evaluations:finding", evaluation.pk, finding.pk)
@@ -434,7 +429,7 @@ def finding_detail(request: HttpRequest, evaluation_id: int, finding_id: int) ->
             try:
                 action(user, finding, form.cleaned_data["note"])
             except ServiceError as exc:
-                _show_errors(request, exc)
+                show_errors(request, exc)
             else:
                 messages.success(request, _("The finding was updated."))
                 return redirect("evaluations:finding", evaluation.pk, finding.pk)
@@ -501,7 +496,7 @@ def template_edit(request: HttpRequest, template_id: int | None = None) -> HttpR
         try:
             services.save_template(actor=request.user, template=template, **form.cleaned_data)
         except ServiceError as exc:
-            _show_errors(request, exc)
+            show_errors(request, exc)
         else:
             messages.success(request, _("The checklist was saved."))
             return redirect("evaluations:templates")

@@ -16,6 +16,7 @@ from renkei.errors import ServiceError
 from renkei.feeds import exporters, permissions, selectors, services
 from renkei.feeds.forms import FeedSourceForm, ImportForm, MakeIndicatorsForm
 from renkei.feeds.services import Placement
+from renkei.http import show_errors
 from renkei.intel import selectors as intel_selectors
 from renkei.sharing.models import AudienceMode
 from renkei.sharing.visibility import access_topic
@@ -54,11 +55,6 @@ def _too_large(request: HttpRequest) -> HttpResponse:
         "errors": [_("The upload is larger than the limit of %(mb)s MB.")
                    % {"mb": f"{limit / (1024 * 1024):.1f}".removesuffix(".0")}],
     }, status=413)
-
-
-def _show(request: HttpRequest, exc: ServiceError) -> None:
-    for message in exc.messages:
-        messages.error(request, message)
 
 
 # --- overview and import ---------------------------------------------------------------------
@@ -109,7 +105,7 @@ def _import_page(request: HttpRequest) -> HttpResponse:
                 user=user, placement=placement, fmt=data["format"],
                 files=[(f.name, f.read()) for f in data["files"]])
         except ServiceError as exc:
-            _show(request, exc)
+            show_errors(request, exc)
         else:
             return redirect("feeds:run", run_id=run.uuid)
     return render(request, "feeds/import.html", {"form": form}, status=400)
@@ -161,7 +157,7 @@ def sources(request: HttpRequest) -> HttpResponse:
                     interval_minutes=data["interval_minutes"], valid_days=data["valid_days"],
                     enabled=data["enabled"], authorization=data["authorization"])
             except ServiceError as exc:
-                _show(request, exc)
+                show_errors(request, exc)
             else:
                 return redirect("feeds:sources")
         status = 400
@@ -182,7 +178,7 @@ def source_action(request: HttpRequest, pk: int, action: str) -> HttpResponse:
         else:
             raise Http404
     except ServiceError as exc:
-        _show(request, exc)
+        show_errors(request, exc)
     return redirect("feeds:sources")
 
 
@@ -208,7 +204,7 @@ def topic_indicators(request: HttpRequest, public_id: str) -> HttpResponse:
                         request.user, topic, values=data["values"],
                         community=data["community"], tlp=data["tlp"])
                 except ServiceError as exc:
-                    _show(request, exc)
+                    show_errors(request, exc)
                 else:
                     return redirect("feeds:run", run_id=run.uuid)
             status = 400

@@ -22,7 +22,7 @@ from renkei.communities import services as community_services
 from renkei.communities.models import Topic
 from renkei.communities.paging import pinned_first_page
 from renkei.errors import ServiceError
-from renkei.http import post_data, refuse
+from renkei.http import post_data, refuse, show_errors
 from renkei.incidents import permissions, selectors, services
 from renkei.incidents.forms import (
     CaseForm,
@@ -70,11 +70,6 @@ REPORTS_PER_PAGE = 30
 DUTY_LOG_PER_PAGE = 50
 
 
-def _show_errors(request: HttpRequest, exc: ServiceError) -> None:
-    for message in exc.messages:
-        messages.error(request, message)
-
-
 def _handler_only(user) -> None:
     """Case pages answer 404 to everyone but the centre's incident staff, as for a missing
     page: outsiders learn nothing from probing."""
@@ -115,7 +110,7 @@ def report_new(request: HttpRequest) -> HttpResponse:
                     actor=user, data=form.report_input(), named=form.cleaned_data["named"],
                     attachments=form.cleaned_data["attachments"])
             except ServiceError as exc:
-                _show_errors(request, exc)
+                show_errors(request, exc)
             else:
                 messages.success(request, _("Your report was sent. The centre and the bodies "
                                             "you named can read it now."))
@@ -183,7 +178,7 @@ def report_comment(request: HttpRequest, pk: int) -> HttpResponse:
                 actor=request.user, topic=report.topic, body=form.cleaned_data["body"],
                 attachments=form.cleaned_data["attachments"])
         except ServiceError as exc:
-            _show_errors(request, exc)
+            show_errors(request, exc)
         else:
             services.record_thread_read(request.user, report.topic)
             return redirect(reverse("incidents:report", args=[report.pk])
@@ -210,7 +205,7 @@ def report_edit(request: HttpRequest, pk: int) -> HttpResponse:
                                      named=form.cleaned_data["named"],
                                      attachments=form.cleaned_data["attachments"])
             except ServiceError as exc:
-                _show_errors(request, exc)
+                show_errors(request, exc)
             else:
                 messages.success(request, _("The report was updated."))
                 return redirect(back)
@@ -350,7 +345,7 @@ def _case_action(request, pk, form_class, name, act, done) -> HttpResponse:
         try:
             act(user, case, form.cleaned_data)
         except ServiceError as exc:
-            _show_errors(request, exc)
+            show_errors(request, exc)
             case = access_case(user, pk)
             return _case_page(request, case, status=409 if "version" in form.cleaned_data
                               and _stale(case, form) else 400, **{name: form})
@@ -383,7 +378,7 @@ def case_update(request: HttpRequest, pk: int) -> HttpResponse:
         try:
             services.update_case(actor=user, case=case, version=version, **data)
         except ServiceError as exc:
-            _show_errors(request, exc)
+            show_errors(request, exc)
             fresh = access_case(user, pk)
             return _case_page(request, fresh, case_form=form,
                               status=409 if fresh.version != version else 400)
@@ -422,7 +417,7 @@ def task_update(request: HttpRequest, pk: int, task_id: int) -> HttpResponse:
         services.update_task(actor=user, task=task, done={"done": True, "undo": False}.get(action),
                              requested=action == "requested")
     except ServiceError as exc:
-        _show_errors(request, exc)
+        show_errors(request, exc)
     return redirect("incidents:case", pk=case.pk)
 
 
@@ -469,7 +464,7 @@ def support_new(request: HttpRequest, pk: int) -> HttpResponse:
                     attachment_ids=[int(i) for i in cleaned["files"]],
                     victim_may_read=cleaned["victim_may_read"], tlp=cleaned["tlp"])
             except ServiceError as exc:
-                _show_errors(request, exc)
+                show_errors(request, exc)
             else:
                 messages.success(request, _("The agencies were asked for support."))
                 return redirect(back)
@@ -507,7 +502,7 @@ def support_comment(request: HttpRequest, pk: int) -> HttpResponse:
                 actor=request.user, topic=support.topic, body=form.cleaned_data["body"],
                 attachments=form.cleaned_data["attachments"])
         except ServiceError as exc:
-            _show_errors(request, exc)
+            show_errors(request, exc)
         else:
             services.record_thread_read(request.user, support.topic)
             return redirect(reverse("incidents:support", args=[support.pk])
@@ -531,7 +526,7 @@ def duty_log(request: HttpRequest) -> HttpResponse:
                 services.add_duty_log(actor=user, body=data["body"], kind=data["kind"],
                                       case=case)
             except ServiceError as exc:
-                _show_errors(request, exc)
+                show_errors(request, exc)
             else:
                 messages.success(request, _("The entry was added to the duty log."))
                 return redirect("incidents:duty_log")
@@ -574,7 +569,7 @@ def case_settings(request: HttpRequest) -> HttpResponse:
                     raise ServiceError(_("Targets lie between 1 and 100,000."))
                 services.set_response_target(actor=user, **form.cleaned_data)
         except ServiceError as exc:
-            _show_errors(request, exc)
+            show_errors(request, exc)
             status = 400
         else:
             messages.success(request, _("Saved."))
@@ -649,7 +644,7 @@ def contacts_edit(request: HttpRequest) -> HttpResponse:
             services.save_contact(actor=user, organisation=organisation, contact=contact,
                                   **form.cleaned_data)
         except ServiceError as exc:
-            _show_errors(request, exc)
+            show_errors(request, exc)
             status = 400
         else:
             messages.success(request, _("The contact was saved."))

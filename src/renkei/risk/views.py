@@ -21,7 +21,7 @@ from renkei.accounts.client import client_ip
 from renkei.accounts.models import Organisation
 from renkei.charts import Series, bar_chart, line_chart
 from renkei.errors import ServiceError
-from renkei.http import as_download
+from renkei.http import as_download, show_errors
 from renkei.risk import pdca, selectors, services
 from renkei.risk.catalogue import Catalogue, cia_text, label, phases_text
 from renkei.risk.forms import CatalogueForm, RoundForm, UploadForm
@@ -41,11 +41,6 @@ from renkei.sharing.risk_visibility import (
 )
 
 XLSX_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
-
-
-def _show_errors(request: HttpRequest, exc: ServiceError) -> None:
-    for message in exc.messages:
-        messages.error(request, message)
 
 
 def _assessor_only(request: HttpRequest) -> None:
@@ -108,7 +103,7 @@ def round_new(request: HttpRequest) -> HttpResponse:
                 sectors=data["sectors"], organisation_ids=[o.pk for o in data["organisations"]],
                 number=data["number"])
         except ServiceError as exc:
-            _show_errors(request, exc)
+            show_errors(request, exc)
             return _round_form_response(request, form, status=400)
         return redirect("risk:round", created.pk)
     return _round_form_response(request, form, status=400 if form.errors else 200)
@@ -133,7 +128,7 @@ def round_edit(request: HttpRequest, pk: int) -> HttpResponse:
                 approach=data["approach"], sectors=data["sectors"],
                 organisation_ids=[o.pk for o in data["organisations"]])
         except ServiceError as exc:
-            _show_errors(request, exc)
+            show_errors(request, exc)
             return _round_form_response(request, form, the_round, status=400)
         return redirect("risk:round", the_round.pk)
     return _round_form_response(request, form, the_round, status=400 if form.errors else 200)
@@ -169,7 +164,7 @@ def round_advance(request: HttpRequest, pk: int) -> HttpResponse:
         messages.success(request, _("The round is now “%(state)s”.") % {
             "state": the_round.get_state_display()})
     except ServiceError as exc:
-        _show_errors(request, exc)
+        show_errors(request, exc)
     return redirect("risk:round", the_round.pk)
 
 
@@ -207,7 +202,7 @@ def start_draft(request: HttpRequest, pk: int) -> HttpResponse:
     try:
         draft = services.start_draft(actor=request.user, round=the_round)
     except ServiceError as exc:
-        _show_errors(request, exc)
+        show_errors(request, exc)
         return redirect("risk:round", the_round.pk)
     return redirect("risk:submission", draft.pk)
 
@@ -286,7 +281,7 @@ def submission_rows(request: HttpRequest, pk: int) -> HttpResponse:
             services.add_row(actor=request.user, submission=submission, raw=raw)
     except (ServiceError, ValueError) as exc:
         if isinstance(exc, ServiceError):
-            _show_errors(request, exc)
+            show_errors(request, exc)
         editing = int(row_id) if action == "update" and row_id.isdigit() else None
         return _submission_page(request, submission, row_form=raw, editing=editing,
                                 status=400)
@@ -301,7 +296,7 @@ def submission_pdca(request: HttpRequest, pk: int) -> HttpResponse:
         services.set_pdca(actor=request.user, submission=submission,
                           answers={k: request.POST.get(f"pdca{k}", "") for k in pdca.ITEM_KEYS})
     except ServiceError as exc:
-        _show_errors(request, exc)
+        show_errors(request, exc)
         return _submission_page(request, submission, status=400)
     messages.success(request, _("PDCA answers saved."))
     return redirect(reverse("risk:submission", args=[submission.pk]) + "#pdca")
@@ -324,7 +319,7 @@ def submission_upload(request: HttpRequest, pk: int) -> HttpResponse:
         services.replace_rows(actor=request.user, submission=submission, rows=imported.rows,
                               pdca_answers=imported.pdca)
     except ServiceError as exc:
-        _show_errors(request, exc)
+        show_errors(request, exc)
         return _submission_page(request, submission, status=400)
     messages.success(request, _("%(n)d rows imported.") % {"n": len(imported.rows)})
     return redirect("risk:submission", submission.pk)
@@ -337,7 +332,7 @@ def submission_submit(request: HttpRequest, pk: int) -> HttpResponse:
     try:
         services.submit(actor=request.user, submission=submission)
     except ServiceError as exc:
-        _show_errors(request, exc)
+        show_errors(request, exc)
         return _submission_page(request, submission, status=400)
     messages.success(request, _("Submitted. The centre will read this version."))
     return redirect("risk:submission", submission.pk)
@@ -396,7 +391,7 @@ def feedback_comment(request: HttpRequest, pk: int) -> HttpResponse:
         services.comment_on(actor=request.user, report=report, item=item,
                             body=request.POST.get("body", ""))
     except ServiceError as exc:
-        _show_errors(request, exc)
+        show_errors(request, exc)
     return redirect(reverse("risk:feedback", args=[report.pk]) + f"#item-{item}")
 
 
@@ -410,7 +405,7 @@ def feedback_release(request: HttpRequest, pk: int) -> HttpResponse:
         messages.success(request, _("Released to %(organisation)s.") % {
             "organisation": report.organisation.name})
     except ServiceError as exc:
-        _show_errors(request, exc)
+        show_errors(request, exc)
     return redirect("risk:feedback", report.pk)
 
 
@@ -423,7 +418,7 @@ def feedback_generate(request: HttpRequest, pk: int) -> HttpResponse:
         written = services.generate_feedback(actor=request.user, round=the_round)
         messages.success(request, _("%(n)d feedback reports computed.") % {"n": written})
     except ServiceError as exc:
-        _show_errors(request, exc)
+        show_errors(request, exc)
     return redirect("risk:round", the_round.pk)
 
 
@@ -491,7 +486,7 @@ def catalogue_source(request: HttpRequest, number: int) -> HttpResponse:
     try:
         services.save_risk_source(actor=request.user, version=version, **fields)
     except ServiceError as exc:
-        _show_errors(request, exc)
+        show_errors(request, exc)
         return catalogue_detail(request, number, source_form=fields, status=400)
     messages.success(request, _("Risk source %(code)s saved in the draft.")
                      % {"code": fields["code"]})
@@ -523,7 +518,7 @@ def catalogue_edit(request: HttpRequest, number: int) -> HttpResponse:
             messages.success(request, _("Draft saved."))
             return redirect("risk:catalogue", version.number)
         except ServiceError as exc:
-            _show_errors(request, exc)
+            show_errors(request, exc)
             status = 400
     return render(request, "risk/catalogue_edit.html", {"version": version, "form": form},
                   status=status)
@@ -539,5 +534,5 @@ def catalogue_publish(request: HttpRequest, number: int) -> HttpResponse:
         messages.success(request, _("Version %(n)d is published; new rounds use it.")
                          % {"n": version.number})
     except ServiceError as exc:
-        _show_errors(request, exc)
+        show_errors(request, exc)
     return redirect("risk:catalogue", version.number)

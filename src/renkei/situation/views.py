@@ -22,7 +22,7 @@ from renkei.accounts.client import client_ip
 from renkei.accounts.models import Organisation, OrganisationKind
 from renkei.charts import bar_chart
 from renkei.errors import ServiceError
-from renkei.http import as_download
+from renkei.http import as_download, show_errors
 from renkei.incidents.selectors import centre_cases
 from renkei.situation import render as report_render
 from renkei.situation import services
@@ -65,11 +65,6 @@ def centre_only(view):
         return view(request, *args, **kwargs)
 
     return guarded
-
-
-def _errors(request: HttpRequest, exc: ServiceError) -> None:
-    for message in exc.messages:
-        messages.error(request, message)
 
 
 def _pk(raw: str) -> int:
@@ -141,7 +136,7 @@ def escalation_list(request: HttpRequest) -> HttpResponse:
                     actor=request.user, start=form.cleaned_data["start"],
                     end=form.cleaned_data["end"])
             except ServiceError as exc:
-                _errors(request, exc)
+                show_errors(request, exc)
                 status = 400
             else:
                 messages.success(request, _("The report has been generated."))
@@ -196,7 +191,7 @@ def summary_new(request: HttpRequest, pk) -> HttpResponse:
                 summary = services.create_summary(actor=request.user, case=case,
                                                   **form.cleaned_data)
             except ServiceError as exc:
-                _errors(request, exc)
+                show_errors(request, exc)
                 status = 400
             else:
                 return redirect("situation:summary_detail", pk=summary.pk)
@@ -263,7 +258,7 @@ def summary_edit(request: HttpRequest, pk) -> HttpResponse:
         services.update_summary(actor=request.user, summary=summary,
                                 resanitise="resanitise" in request.POST, **form.cleaned_data)
     except ServiceError as exc:
-        _errors(request, exc)
+        show_errors(request, exc)
         return _summary_page(request, summary, edit_form=form, status=400)
     messages.success(request, _("Saved. Review the sanitised text again before publishing."))
     return redirect("situation:summary_detail", pk=summary.pk)
@@ -281,7 +276,7 @@ def summary_review(request: HttpRequest, pk) -> HttpResponse:
                                 confirmed=form.cleaned_data["confirmed"],
                                 version=form.cleaned_data["version"])
     except ServiceError as exc:
-        _errors(request, exc)
+        show_errors(request, exc)
         return _summary_page(request, summary, review_form=form, status=400)
     messages.success(request, _("Review confirmed. The summary may now be published."))
     return redirect("situation:summary_detail", pk=summary.pk)
@@ -305,7 +300,7 @@ def summary_publish(request: HttpRequest, pk) -> HttpResponse:
                                  publication=_publication(form),
                                  version=form.cleaned_data["version"])
     except ServiceError as exc:
-        _errors(request, exc)
+        show_errors(request, exc)
         return _summary_page(request, summary, publish_form=form, status=400)
     messages.success(request, _("The summary has been published."))
     return redirect("situation:summary_detail", pk=summary.pk)
@@ -325,7 +320,7 @@ def bulletin(request: HttpRequest) -> HttpResponse:
                 published = services.publish_bulletin(actor=request.user,
                                                       publication=_publication(form))
             except ServiceError as exc:
-                _errors(request, exc)
+                show_errors(request, exc)
                 status = 400
             else:
                 messages.success(request, _("The bulletin has been published."))
@@ -400,7 +395,7 @@ def aliases(request: HttpRequest) -> HttpResponse:
             try:
                 services.add_alias(actor=request.user, **form.cleaned_data)
             except ServiceError as exc:
-                _errors(request, exc)
+                show_errors(request, exc)
                 status = 400
             else:
                 return redirect("situation:aliases")

@@ -143,8 +143,11 @@ def as_user(client, english):
 
 
 @pytest.fixture
-def database_like_production(transactional_db, tmp_path):
+def database_like_production(django_db_serialized_rollback, transactional_db, tmp_path):
     """On SQLite, run on a database file, as production does.
+
+    Rows the migrations seed (content types, classes, catalogues) are restored afterwards, as
+    for the browser tests, so whatever runs next finds them whatever the order.
 
     The SQLite test database lives in memory with a shared cache, where a second writer fails
     at once with "table is locked" instead of waiting for the busy timeout; production uses a

@@ -15,7 +15,7 @@ from renkei.intel.services import collection_for
 
 from .test_intel_store import INTEROP, bundle_objects, indicator
 
-pytestmark = pytest.mark.django_db(transaction=True)
+pytestmark = pytest.mark.django_db(transaction=True, serialized_rollback=True)
 
 
 def test_taxii2_client_posts_interop_bundles_and_pages_through(live_server, world):

@@ -55,10 +55,12 @@ def _live_environment(request):
 
 
 @pytest.fixture(autouse=True)
-def _no_situation_schedule(settings):
-    # The worker's ticker would post daily bulletins into any test that runs the job queue;
-    # tests/test_situation*.py turn the schedule on where they test it.
+def _no_wall_clock_schedules(settings):
+    # The worker's tickers would post daily bulletins and send digests into any test that runs
+    # the job queue, depending on the hour the suite runs; the tests of those schedules turn
+    # them on and give the time themselves.
     settings.SITUATION_SCHEDULE = False
+    settings.DIGEST_HOUR = 24  # never reached
 
 
 @pytest.fixture(autouse=True)

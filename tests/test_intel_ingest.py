@@ -113,7 +113,7 @@ def test_copy_stores_exactly_what_the_insert_path_stores(world, monkeypatch):
 
 
 @ONLY_POSTGRESQL
-@pytest.mark.django_db(transaction=True)
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
 def test_concurrent_ingests_get_one_block_of_rising_date_added_each(world):
     batches = 6
     results, errors = {}, []

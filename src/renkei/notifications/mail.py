@@ -1,5 +1,6 @@
 """What a notification mail says. AMBER, AMBER+STRICT and RED carry the title and a link only;
-GREEN and CLEAR may carry the text. No mail carries attachments."""
+GREEN and CLEAR may carry the text, except consultation-window reports (the pass-on rule,
+`sharing.passing`). No mail carries attachments."""
 
 from django.conf import settings
 from django.core.mail import EmailMessage
@@ -8,8 +9,9 @@ from django.utils import translation
 from django.utils.translation import gettext as _
 
 from renkei.accounts.models import User
-from renkei.communities.models import Comment, Topic
-from renkei.sharing.models import LINK_ONLY_TLP, TLP
+from renkei.communities.models import Comment, CommunityKind, Topic
+from renkei.sharing.models import TLP
+from renkei.sharing.passing import Kind, passable_tlps
 
 
 def topic_link(topic: Topic) -> str:
@@ -21,7 +23,9 @@ def settings_link() -> str:
 
 
 def may_carry_text(topic: Topic) -> bool:
-    return topic.tlp not in LINK_ONLY_TLP
+    """The pass-on rule for a mail body: CLEAR and GREEN, and never a consultation report."""
+    from_consultation = topic.community.kind == CommunityKind.CONSULTATION
+    return topic.tlp in passable_tlps(Kind.MAIL, from_consultation=from_consultation)
 
 
 def subject_line(topic: Topic, comment: Comment | None = None) -> str:

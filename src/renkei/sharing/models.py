@@ -24,8 +24,6 @@ class TLP(models.TextChoices):
 
 # TLP levels that never leave their audience: no re-sharing, no export off the platform.
 CONFINED_TLP = frozenset({TLP.RED, TLP.AMBER_STRICT})
-# TLP levels whose e-mail carries only a title and a link.
-LINK_ONLY_TLP = frozenset({TLP.AMBER, TLP.AMBER_STRICT, TLP.RED})
 
 
 class AudienceMode(models.TextChoices):

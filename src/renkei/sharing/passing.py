@@ -218,7 +218,7 @@ _OWN_DESTINATIONS = {
 }
 
 
-def passable_tlps(kind: Kind) -> frozenset[str]:
+def passable_tlps(kind: Kind, *, from_consultation: bool = False) -> frozenset[str]:
     """The markings `refusal` lets through to this kind of destination for any item the reader
     reads (as a queryset filter): a file the reader downloads takes everything they read; a
     machine of their organisation (TAXII, feeds out) all but RED; a mail body, a curated
@@ -227,6 +227,7 @@ def passable_tlps(kind: Kind) -> frozenset[str]:
     return frozenset(
         tlp.value for tlp in TLP
         if refusal(Item(tlp=tlp, readers=Readers.person(_ACTOR, _ACTOR_ORGANISATION),
-                        origin_organisation_id=-1, environment_id=0),
+                        origin_organisation_id=-1, environment_id=0,
+                        from_consultation=from_consultation),
                    Destination(kind=kind, readers=readers),
                    actor_organisation_id=_ACTOR_ORGANISATION) is None)

@@ -239,6 +239,10 @@ def test_publishing_rechecks_the_text_and_refuses_red(situation):
     with pytest.raises(ServiceError, match="TLP:RED"):
         services.publish_summary(actor=w.commander, summary=summary,
                                  publication=services.Publication((w.general,), tlp="red"))
+    with pytest.raises(ServiceError, match="TLP:AMBER\\+STRICT"):
+        services.publish_summary(actor=w.commander, summary=summary,
+                                 publication=services.Publication((w.general,),
+                                                                  tlp="amber+strict"))
     with pytest.raises(ServiceError, match="broadcast communities only"):
         services.publish_summary(actor=w.commander, summary=summary,
                                  publication=services.Publication((w.isac,)))

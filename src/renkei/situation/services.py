@@ -32,6 +32,7 @@ from renkei.incidents.models import (
     CaseState,
     PublicExposure,
 )
+from renkei.sharing import passing
 from renkei.sharing.models import LIVE_ENVIRONMENT_ID, TLP
 from renkei.situation.directory import sanitiser_for
 from renkei.situation.models import (
@@ -328,7 +329,7 @@ def broadcast_communities() -> QuerySet:
                                     environment_id=LIVE_ENVIRONMENT_ID).order_by("id")
 
 
-def _check_publication(publication: Publication) -> None:
+def _check_publication(publication: Publication, author: User) -> None:
     if not publication.communities:
         raise ServiceError(_("Choose at least one broadcast community."))
     allowed = set(broadcast_communities().values_list("pk", flat=True))
@@ -338,9 +339,15 @@ def _check_publication(publication: Publication) -> None:
         tlp = TLP.parse(publication.tlp or "")
     except ValueError as exc:
         raise ServiceError(_("Unknown TLP marking.")) from exc
-    if tlp == TLP.RED:
-        # A broadcast to all participants cannot name its readers, which RED requires.
-        raise ServiceError(_("A summary for all participants cannot be TLP:RED."))
+    # What leaves the consultation window, through the one way out: the centre's reviewed
+    # text (or counts), now passed on from the centre to every organisation.
+    summary = passing.Item(tlp=tlp, readers=passing.Readers.organisation(author.organisation_id),
+                           origin_organisation_id=author.organisation_id,
+                           environment_id=LIVE_ENVIRONMENT_ID, from_consultation=True)
+    passing.check(summary, passing.Destination(
+        kind=passing.Kind.SITUATION, readers=passing.Readers.everyone(),
+        environment_id=LIVE_ENVIRONMENT_ID, sanitised_summary=True),
+        actor_organisation_id=author.organisation_id)
     if publication.reader_level not in ReaderLevel.values:
         raise ServiceError(_("Unknown reader level."))
     if (publication.tag or "") not in TopicTag.values:
@@ -357,7 +364,7 @@ def publish_summary(*, actor: User, summary: SanitisedSummary, publication: Publ
     if summary.state != SanitisedSummary.State.REVIEWED:
         raise ServiceError(_("A summary is published only after its review: compare the "
                              "sanitised text with the original and confirm the review first."))
-    _check_publication(publication)
+    _check_publication(publication, actor)
     _refuse_if_identifying(summary)
     now = now or timezone.now()
     with transaction.atomic():
@@ -535,7 +542,7 @@ def publish_bulletin(*, actor: User | None, publication: Publication | None = No
     if author is None:
         raise ServiceError(_("There is nobody in the centre to sign the bulletin."))
     publication = publication or Publication(tuple(default_bulletin_communities()))
-    _check_publication(publication)
+    _check_publication(publication, author)
     cases = live_cases() if scheduled else _centre_cases(actor)
     preview = preview_bulletin(cases, now)
     day = preview["day"]

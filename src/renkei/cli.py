@@ -180,6 +180,13 @@ def cmd_token_create(args) -> int:
     return 0
 
 
+def cmd_passing_audit(args) -> int:
+    from django.core.management import call_command
+
+    call_command("passing_audit", json=args.json, language=args.language)
+    return 0
+
+
 def cmd_manage(args) -> int:
     from django.core.management import execute_from_command_line
 
@@ -239,6 +246,11 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--days", type=int, default=None)
     p.set_defaults(func=cmd_token_create)
 
+    p = sub.add_parser("passing-audit",
+                       help="list items already passed on against the TLP pass-on rule")
+    p.add_argument("--json", action="store_true")
+    p.add_argument("--language", default="ja", choices=["ja", "en"])
+    p.set_defaults(func=cmd_passing_audit)
     p = sub.add_parser("manage", help="any Django management command")
     p.add_argument("rest", nargs=argparse.REMAINDER)
     p.set_defaults(func=cmd_manage)

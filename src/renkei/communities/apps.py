@@ -6,3 +6,4 @@ class CommunitiesConfig(AppConfig):
     name = "renkei.communities"
     label = "communities"
     verbose_name = _("Communities and topics")
+    passing_findings = "renkei.communities.passing_audit.findings"

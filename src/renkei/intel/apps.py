@@ -6,3 +6,4 @@ class IntelConfig(AppConfig):
     name = "renkei.intel"
     label = "intel"
     verbose_name = _("Indicators: STIX store and TAXII server")
+    passing_findings = "renkei.intel.passing_audit.findings"

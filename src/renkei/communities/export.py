@@ -4,7 +4,9 @@ What a file holds: the rows of `search.search_topics(user, query)` — the list 
 reader is looking at, so only topics `readable_topics` gives them — read in chunks from the
 database, never all at once.
 
-TLP:RED and TLP:AMBER+STRICT rows are left out unless the reader asks for them (`confined=1`).
+The pass-on rule (`sharing.passing`, kind EXPORT) lets a file the reader downloads hold
+everything they read. TLP:RED and TLP:AMBER+STRICT rows are still left out unless the reader
+asks for them (`confined=1`).
 Who may ask: every reader (`may_export_confined`). These rows already reach only their named
 recipients or audience and the file holds nothing its reader could not read on screen; what
 changes is that a copy leaves the screen. So the file then opens with a notice that it must not
@@ -39,6 +41,7 @@ from renkei.communities.models import InformationKind, TopicTag
 from renkei.communities.search import TopicQuery, parse_topic_query, search_topics
 from renkei.errors import ServiceError
 from renkei.sharing.models import CONFINED_TLP, TLP
+from renkei.sharing.passing import Kind, passable_tlps
 
 CHUNK_SIZE = 2000
 # CSV rows gathered before one piece of the response is sent: fewer, larger writes.
@@ -143,7 +146,8 @@ def _zone(user) -> zoneinfo.ZoneInfo:
 
 def export_queryset(user, export: ExportRequest) -> QuerySet:
     """The rows to export, as plain values: no model objects, no query per row."""
-    topics = search_topics(user, export.query)
+    # A file the reader downloads: the pass-on rule lets it take what they read.
+    topics = search_topics(user, export.query).filter(tlp__in=passable_tlps(Kind.EXPORT))
     if not export.confined:
         topics = topics.exclude(tlp__in=CONFINED_TLP)
     return topics.values(*TOPIC_FIELDS)

@@ -362,9 +362,10 @@ def test_a_centre_reply_in_the_thread_is_the_first_response_and_reads_are_shown(
 def test_an_agency_sees_only_its_support_request_and_the_victim_only_when_allowed(incidents):
     w = incidents
     other = create_organisation(name="第二機関", kind="agency")
+    # TLP:GREEN: the reporter's files may go to any agency on the platform.
     report = services.file_report(
         actor=w.alice, attachments=[SimpleUploadedFile("access.log", b"203.0.113.9 GET /\n")],
-        data=report_input(what_happened="秘密の経緯: 内部システム名 KAIKEI-01"))
+        data=report_input(what_happened="秘密の経緯: 内部システム名 KAIKEI-01", tlp="green"))
     case = report.case
     services.add_note(actor=w.officer, case=case, body="内部のみ: 被害組織の担当者は休暇中")
     file_id = report.topic.attachments.get().pk
@@ -395,6 +396,34 @@ def test_an_agency_sees_only_its_support_request_and_the_victim_only_when_allowe
                                  kind="on_site", title="x", body="y")
     assert SupportRequest.objects.count() == 3
     assert not CaseNote.objects.filter(case__in=centre_cases(w.agent)).exists()
+
+
+def test_amber_files_of_a_report_go_only_to_the_agencies_the_reporter_named(incidents):
+    w = incidents
+    other = create_organisation(name="第二機関", kind="agency")
+    report = services.file_report(
+        actor=w.alice, attachments=[SimpleUploadedFile("access.log", b"203.0.113.9 GET /\n")],
+        data=report_input(tlp="amber"), named=[w.agency])
+    file_id = report.topic.attachments.get().pk
+    ask = dict(actor=w.commander, case=report.case, kind="malware_analysis", title="検体の解析",
+               body="検体の解析をお願いします。")
+
+    with pytest.raises(ServiceError, match="TLP:AMBER"):
+        services.request_support(agencies_named=[w.agency, other], attachment_ids=[file_id],
+                                 **ask)
+    assert not SupportRequest.objects.exists()  # not even the request to the named agency
+
+    (named,) = services.request_support(agencies_named=[w.agency], attachment_ids=[file_id],
+                                        **ask)
+    (unnamed,) = services.request_support(agencies_named=[other], **ask)  # the text only
+    assert named.topic.attachments.count() == 1 and not unnamed.topic.attachments.exists()
+    strict = services.file_report(
+        actor=w.alice, attachments=[SimpleUploadedFile("a.log", b"x\n")],
+        data=report_input(tlp="amber+strict"), named=[w.agency])
+    with pytest.raises(ServiceError, match="TLP:AMBER\\+STRICT"):
+        services.request_support(
+            agencies_named=[other], attachment_ids=[strict.topic.attachments.get().pk],
+            **{**ask, "case": strict.case})
 
 
 def test_merging_a_duplicate_closes_and_links_it(incidents):

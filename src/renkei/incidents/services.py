@@ -6,7 +6,7 @@ case's timeline, so a refused request changes nothing. Topics and comments go th
 for every other topic.
 """
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 
 from django.conf import settings
@@ -18,6 +18,7 @@ from django.utils.translation import gettext as _
 from renkei.accounts import audit
 from renkei.accounts.models import Organisation, OrganisationKind, User
 from renkei.communities import services as community_services
+from renkei.communities.audiences import community_destination, topic_item
 from renkei.communities.models import (
     Attachment,
     Community,
@@ -51,6 +52,7 @@ from renkei.incidents.models import (
     ThreadRead,
     is_escalated,
 )
+from renkei.sharing import passing
 from renkei.sharing.models import LIVE_ENVIRONMENT_ID, TLP, AudienceMode
 from renkei.text import render_markdown
 
@@ -590,12 +592,20 @@ def request_support(*, actor: User, case: Case, agencies_named, kind: str, title
         raise ServiceError(_("Only files of this report can be shared with an agency."))
     tlp = tlp or report_topic.tlp
     now = now or timezone.now()
+    audiences = [[*centre_organisations(), agency, *([case.organisation] if victim_may_read
+                                                     else [])] for agency in chosen]
+    if files:
+        # The reporter's files are the report itself: they go only as far as its TLP allows.
+        # The text is the centre's own, written for the agency.
+        report = topic_item(report_topic)
+        for audience in audiences:
+            passing.check(report, replace(community_destination(
+                report_topic.community, audience_mode=AudienceMode.CHOSEN,
+                organisations=audience, author=actor), in_consultation=True),
+                actor_organisation_id=actor.organisation_id)
     created = []
     with transaction.atomic():
-        for agency in chosen:
-            audience = [*centre_organisations(), agency]
-            if victim_may_read:
-                audience.append(case.organisation)
+        for agency, audience in zip(chosen, audiences, strict=True):
             topic = community_services.post_topic(
                 actor=actor, community=report_topic.community,
                 title=f"【{_support_prefix()}】{title}", body=body,

@@ -133,6 +133,9 @@ class Destination:
     environment_id: int | None = None  # None: off the platform (files, machines, mail)
     # The reviewed sanitised summary: the one way out of the consultation window.
     sanitised_summary: bool = False
+    # Inside the consultation window itself (a support request to an agency): a report's
+    # content may go there as far as its TLP allows.
+    in_consultation: bool = False
     name: str = field(default="", compare=False)
 
 
@@ -143,7 +146,8 @@ def refusal(item: Item, destination: Destination, *, actor_organisation_id: int)
     if destination.environment_id is not None and \
             destination.environment_id != item.environment_id:
         return _("Nothing crosses between the live platform and an exercise.")
-    if item.from_consultation and not destination.sanitised_summary and \
+    if item.from_consultation and not (destination.sanitised_summary
+                                       or destination.in_consultation) and \
             destination.kind not in {Kind.AUDIENCE, Kind.EXPORT, Kind.FEED}:
         return _("Reports in the consultation window stay there; the centre passes them on "
                  "only as a reviewed sanitised summary.")

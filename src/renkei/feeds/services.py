@@ -31,6 +31,7 @@ from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
 from renkei.accounts import audit
+from renkei.communities.audiences import community_destination, topic_item
 from renkei.communities.models import Community, CommunityKind, Topic
 from renkei.errors import ServiceError
 from renkei.feeds import extract, parsers, permissions, stix
@@ -40,8 +41,8 @@ from renkei.intel import services as store
 from renkei.intel.models import Source
 from renkei.intel.selectors import readable_objects
 from renkei.jobs.queue import enqueue
+from renkei.sharing import passing
 from renkei.sharing.models import TLP, AudienceMode
-from renkei.sharing.visibility import may_reshare
 
 logger = logging.getLogger(__name__)
 
@@ -428,33 +429,34 @@ def found_in_topic(topic: Topic) -> list[extract.Found]:
     return extract.extract(topic_text(topic))
 
 
-def indicator_placement(topic: Topic, community: Community, tlp: str) -> Placement:
-    """Where a topic's indicators may go: never lower than the topic's TLP. A topic that may not
-    be passed on (TLP:RED, TLP:AMBER+STRICT) keeps its indicators in its own community, with
-    its own TLP and audience; so does any topic with a chosen audience when they stay in its
-    community. Elsewhere they go to the other community's members, like a re-shared topic."""
+def indicator_placement(topic: Topic, community: Community, tlp: str, *, actor) -> Placement:
+    """Where a topic's indicators may go: never lower than the topic's TLP, and only where the
+    pass-on rule (`sharing.passing`) lets the actor move the topic itself. In the topic's own
+    community, a topic with a chosen audience keeps it (so TLP:RED and AMBER+STRICT values stay
+    with the people and organisations named); elsewhere the values go to the other community's
+    members, as a re-shared topic would — which the rule refuses for a consultation-window
+    report, and for TLP:AMBER outside the reader's organisation unless their organisation is
+    the one it came from."""
     if tlp not in TLP.values:
         raise ServiceError(_("Unknown TLP."))
     tlp = stix.stricter(tlp, topic.tlp)
-    if not may_reshare(topic.tlp):
-        if community.pk != topic.community_id:
-            raise ServiceError(_("Indicators from a %(tlp)s topic stay in its community.")
-                               % {"tlp": TLP(topic.tlp).label})
-        tlp = topic.tlp
-    if community.environment_id != topic.community.environment_id:
-        raise ServiceError(_("Indicators cannot move between the live platform and an "
-                             "exercise."))
     if community.kind == CommunityKind.CONSULTATION:
         raise ServiceError(_("Indicators do not go into the consultation window, where each "
                              "report stays with its reporter; choose another community."))
     if community.pk == topic.community_id and topic.audience_mode == AudienceMode.CHOSEN:
-        return Placement(community=community, tlp=tlp, audience_mode=AudienceMode.CHOSEN,
-                         organisations=tuple(topic.audience_organisations.all()),
-                         users=tuple(topic.audience_users.all()))
-    if tlp == TLP.RED:
+        placement = Placement(community=community, tlp=tlp, audience_mode=AudienceMode.CHOSEN,
+                              organisations=tuple(topic.audience_organisations.all()),
+                              users=tuple(topic.audience_users.all()))
+    else:
+        placement = Placement(community=community, tlp=tlp)
+    destination = community_destination(
+        community, audience_mode=placement.audience_mode, organisations=placement.organisations,
+        users=placement.users, author=actor)
+    passing.check(topic_item(topic), destination, actor_organisation_id=actor.organisation_id)
+    if placement.audience_mode == AudienceMode.MEMBERS and tlp == TLP.RED:
         raise ServiceError(_("TLP:RED is for named recipients only: choose the organisations "
                              "or people who may read it."))
-    return Placement(community=community, tlp=tlp)
+    return placement
 
 
 def make_indicators(user, topic: Topic, *, values: list[str], community: Community,
@@ -468,7 +470,7 @@ def make_indicators(user, topic: Topic, *, values: list[str], community: Communi
     chosen = [offered[key] for key in dict.fromkeys(values) if key in offered]
     if not chosen:
         raise ServiceError(_("Choose at least one of the values found in this topic."))
-    placement = indicator_placement(topic, community, tlp)
+    placement = indicator_placement(topic, community, tlp, actor=user)
     _check_placement(user, placement)
     with transaction.atomic():
         run = _new_run(user, placement, format=Format.LIST, origin=ImportRun.Origin.EXTRACTION,

@@ -6,10 +6,23 @@ wrong with one item never stops the others; what is wrong with the whole input (
 a bundle, a CSV header naming no type) raises `ServiceError` and nothing is imported.
 
 The TLP of what is imported is never lower than the importer chose (`tlp`): a marking or MISP
-tag can make an item stricter, not looser. MISP's distribution counts as well: "your
-organisation only" (0) is at least TLP:AMBER+STRICT, "this community only" (1) and a sharing
-group (4) at least TLP:AMBER. A MISP event without a TLP tag (as ESET's) therefore gets the
-importer's choice, raised by its distribution.
+tag can make an item stricter, not looser. In MISP, the event, each object and each attribute
+has its own distribution and tags; each level says its TLP (`misp_level_tlp`) and the
+strictest of the importer's choice, the event, the object and the attribute wins:
+
+    distribution               no TLP tag at this level   a TLP tag at this level
+    0 your organisation only   AMBER+STRICT               the tag, never below AMBER+STRICT
+    1 this community only      AMBER                      the tag
+    2 connected communities    (nothing: the importer's)  the tag
+    3 all communities          (nothing: the importer's)  the tag
+    4 a sharing group          AMBER                      the tag
+    5 inherit / absent         (the level above)          the tag
+
+An explicit TLP tag is the originator's statement and beats a distribution's default (MISP
+marks everything with a distribution, most often without thinking of TLP). "Your organisation
+only" is not a default but MISP's hard boundary, so no tag lowers it. Distributions 2 and 3 say
+how MISP instances synchronise, not how far the information may be told, so they leave the
+importer's choice.
 """
 
 import csv
@@ -32,7 +45,9 @@ FORMATS = (STIX, MISP_EVENT, MISP_FEED, CSV, LIST)
 CLOCK_SKEW = timedelta(minutes=5)
 MAX_FAILURES_KEPT = 1000
 
-MISP_DISTRIBUTION_FLOOR = {"0": TLP.AMBER_STRICT, "1": TLP.AMBER, "4": TLP.AMBER}
+# The TLP a MISP distribution means when its level carries no TLP tag (see the table above).
+MISP_DISTRIBUTION_TLP = {"0": TLP.AMBER_STRICT, "1": TLP.AMBER, "4": TLP.AMBER}
+MISP_ORGANISATION_ONLY = "0"
 # MISP attribute types → the kind of value renkei knows (composite types keep their value part).
 MISP_TYPES = {
     "ip-dst": None, "ip-src": None, "ip": None,  # IPv4 or IPv6, decided by the value
@@ -212,6 +227,24 @@ def _tag_tlp(tags: object) -> str | None:
     return stix.stricter(*levels) if levels else None
 
 
+def misp_level_tlp(level: dict) -> str | None:
+    """What one MISP level (event, object or attribute) says of its TLP by its own tags and
+    distribution; None when it says nothing (inherit, 2, 3, absent, without a tag)."""
+    tag = _tag_tlp(level.get("Tag"))
+    distribution = str(level.get("distribution", "")).strip()
+    if tag is None:
+        return MISP_DISTRIBUTION_TLP.get(distribution)
+    if distribution == MISP_ORGANISATION_ONLY:
+        return stix.stricter(tag, TLP.AMBER_STRICT)
+    return tag
+
+
+def misp_tlp(parent_tlp: str, level: dict) -> str:
+    """The strictest of what the level above decided and what this level says."""
+    own = misp_level_tlp(level)
+    return stix.stricter(parent_tlp, own) if own else parent_tlp
+
+
 def _misp_time(value: object) -> datetime | None:
     try:
         return datetime.fromtimestamp(int(str(value)), tz=UTC)
@@ -234,21 +267,20 @@ def add_misp_event(parsed: Parsed, event: dict, *, tlp: str, now: datetime,
         parsed.received += 1
         parsed.fail(event_id, _("The event's timestamp lies in the future."))
         return
-    floors = [tlp]
-    distribution_floor = MISP_DISTRIBUTION_FLOOR.get(str(event.get("distribution", "")))
-    event_tlp = stix.stricter(*floors, *(level for level in (
-        _tag_tlp(event.get("Tag")), distribution_floor) if level))
-
-    attributes = [a for a in event.get("Attribute") or [] if isinstance(a, dict)]
+    event_tlp = misp_tlp(tlp, event)
+    # (attribute, the TLP of what it sits in: the event, or the event and its object)
+    attributes = [(a, event_tlp) for a in event.get("Attribute") or [] if isinstance(a, dict)]
     for misp_object in event.get("Object") or []:
-        if isinstance(misp_object, dict):
-            attributes += [a for a in misp_object.get("Attribute") or [] if isinstance(a, dict)]
+        if isinstance(misp_object, dict) and misp_object.get("deleted") not in (True, "1", 1):
+            object_tlp = misp_tlp(event_tlp, misp_object)
+            attributes += [(a, object_tlp) for a in misp_object.get("Attribute") or []
+                           if isinstance(a, dict)]
     refs: list[str] = []
-    for attribute in attributes:
+    for attribute, parent_tlp in attributes:
         if attribute.get("deleted") in (True, "1", 1):
             continue
         parsed.received += 1
-        made = _misp_attribute(parsed, attribute, event_tlp=event_tlp, event_time=event_time,
+        made = _misp_attribute(parsed, attribute, event_tlp=parent_tlp, event_time=event_time,
                                now=now, valid_until=valid_until)
         refs += made
     for galaxy in event.get("Galaxy") or []:
@@ -310,7 +342,7 @@ def _misp_attribute(parsed: Parsed, attribute: dict, *, event_tlp: str,
     if moment > now + CLOCK_SKEW:
         parsed.fail(ref, _("The attribute's timestamp lies in the future."))
         return []
-    level = stix.stricter(event_tlp, _tag_tlp(attribute.get("Tag")) or event_tlp)
+    level = misp_tlp(event_tlp, attribute)
     if found.kind == extract.CVE or attribute.get("to_ids") in (True, "1", 1, "true"):
         until = valid_until if valid_until is None or valid_until > moment else None
         obj = stix.value_object(found.kind, found.value, tlp=level, moment=moment,

@@ -32,7 +32,7 @@ from django.utils.translation import gettext as _
 from renkei.accounts import audit
 from renkei.communities.export import neutralise
 from renkei.feeds import extract, stix
-from renkei.intel import selectors
+from renkei.intel import curation, selectors
 from renkei.intel.models import Collection
 from renkei.sharing.models import CONFINED_TLP, TLP
 
@@ -109,6 +109,8 @@ class Counter:
     def __init__(self, user, request: ExportRequest, ip_address: str | None, **detail):
         self.user, self.request, self.ip_address, self.rows, self.closed = (
             user, request, ip_address, 0, False)
+        # Written with the count at the end (e.g. how many values a blocklist refused).
+        self.done_detail: dict = {}
         self.entry = audit.record(
             user, "feeds.export", request.collection, ip_address=ip_address,
             format=request.format, collection=str(request.collection.uuid),
@@ -130,7 +132,8 @@ class Counter:
         self.closed = True
         audit.record(self.user, "feeds.export.done", self.request.collection,
                      ip_address=self.ip_address, export=self.entry.pk,
-                     format=self.request.format, rows=self.rows, finished=finished)
+                     format=self.request.format, rows=self.rows, finished=finished,
+                     **self.done_detail)
 
 
 # --- STIX ------------------------------------------------------------------------------------
@@ -149,13 +152,26 @@ def stix_bundle(objects: QuerySet, counter: Counter) -> Iterator[bytes]:
 
 # --- blocklists and CSV ----------------------------------------------------------------------
 
-def blocklist_values(objects: QuerySet, name: str, now: datetime | None = None
-                     ) -> Iterator[str]:
-    """Each value once, in the order it was added."""
+def blocklist_objects(user, request: ExportRequest) -> QuerySet:
+    """What a blocklist is built from: as `current_objects`, but a curated collection's vetted
+    objects before harmful values are left out, so `blocklist_values` counts each refusal."""
+    objects = selectors.collection_objects(user, request.collection, screened=False).filter(
+        is_latest=True)
+    if not request.confined:
+        objects = objects.exclude(tlp__in=CONFINED_TLP)
+    return objects
+
+
+def blocklist_values(objects: QuerySet, name: str, now: datetime | None = None, *,
+                     refusals: curation.Refusals | None = None) -> Iterator[str]:
+    """Each value once, in the order it was added: only from vetted sources (a plain list is
+    applied blindly and carries no provenance; `intel.curation`), never a value that would
+    hurt everyone (each one refused is added to `refusals` with its reason)."""
     kinds = BLOCKLISTS[name]
     starts = BLOCKLIST_PATTERN_STARTS[name]
-    rows = valid_indicators(objects, now).filter(pattern_type="stix").order_by(
+    rows = valid_indicators(objects, now).filter(curation.vetted(), pattern_type="stix").order_by(
         "date_added").values_list("pattern", flat=True)
+    protected = curation.protected_values()
     seen: set[str] = set()
     for pattern in rows.iterator(chunk_size=CHUNK_SIZE):
         if not pattern.startswith(starts):
@@ -164,16 +180,26 @@ def blocklist_values(objects: QuerySet, name: str, now: datetime | None = None
         if found is None or found[0] not in kinds or found[1] in seen:
             continue
         seen.add(found[1])
+        reason = curation.value_refusal(stix.PATTERN_PATHS[found[0]][0], found[1], protected)
+        if reason:
+            if refusals is not None:
+                refusals.add(found[1], reason)
+            continue
         yield found[1]
 
 
-def blocklist_lines(values: Iterable[str], *, confined: bool, counter: Counter
-                    ) -> Iterator[bytes]:
+def blocklist_lines(values: Iterable[str], *, confined: bool, counter: Counter,
+                    refusals: curation.Refusals | None = None) -> Iterator[bytes]:
     if confined:
         yield ("# " + _("Includes TLP:RED / TLP:AMBER+STRICT — do not share beyond the "
                         "recipients") + "\n").encode()
+    def noting_refusals(values: Iterable[str]) -> Iterator[str]:
+        yield from values
+        if refusals:
+            counter.done_detail["refused"] = len(refusals)
+
     batch = []
-    for value in counter.count(values):
+    for value in counter.count(noting_refusals(values)):
         # A value with a line break would become two entries on a firewall; none is listed.
         if "\n" in value or "\r" in value:
             continue
@@ -183,6 +209,11 @@ def blocklist_lines(values: Iterable[str], *, confined: bool, counter: Counter
             batch = []
     if batch:
         yield ("\n".join(batch) + "\n").encode()
+    if refusals:
+        # At the end, once counted; a comment line, as the confined warning above.
+        summary = refusals.summary(limit=100)
+        yield ("# " + summary.replace("\n", " ").replace("\r", " ") + "\n").encode()
+        refusals.log(f"blocklist {counter.request.format} of {counter.request.collection.uuid}")
 
 
 def csv_rows(objects: QuerySet) -> Iterator[tuple]:

@@ -30,7 +30,7 @@ from renkei.accounts.services import TokenRefused, authenticate_api_token
 from renkei.errors import ServiceError
 from renkei.feeds import exporters
 from renkei.http import as_download
-from renkei.intel import selectors
+from renkei.intel import curation, selectors
 
 TEXT = "text/plain; charset=utf-8"
 CSV = "text/csv; charset=utf-8"
@@ -114,8 +114,11 @@ def blocklist(request: HttpRequest, collection_id: str, name: str) -> HttpRespon
     if isinstance(prepared, HttpResponse):
         return prepared
     wanted, counter = prepared
-    values = exporters.blocklist_values(exporters.current_objects(request.user, wanted), name)
-    lines = exporters.blocklist_lines(values, confined=wanted.confined, counter=counter)
+    refusals = curation.Refusals()
+    values = exporters.blocklist_values(exporters.blocklist_objects(request.user, wanted), name,
+                                        refusals=refusals)
+    lines = exporters.blocklist_lines(values, confined=wanted.confined, counter=counter,
+                                      refusals=refusals)
     return StreamingHttpResponse(lines, content_type=TEXT)
 
 

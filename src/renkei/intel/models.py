@@ -239,3 +239,16 @@ class TaxiiStatus(models.Model):
     request_timestamp = models.DateTimeField(default=timezone.now)
     body = models.JSONField()
     created_at = models.DateTimeField(default=timezone.now, db_index=True)
+
+
+class CurationAcceptance(models.Model):
+    """The centre vouches for one stored version: it may go into the curated collections and
+    every blocklist (`intel.curation`). A newer version needs accepting again; withdrawing
+    deletes the row. Both are audited (`intel.curation.accept_for_curation`)."""
+
+    stix_object = models.OneToOneField(StixObject, on_delete=models.CASCADE,
+                                       related_name="curation_acceptance")
+    accepted_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT,
+                                    related_name="+")
+    accepted_at = models.DateTimeField(default=timezone.now)
+    note = models.CharField(_("note"), max_length=500, blank=True)

@@ -5,8 +5,9 @@
   the curated ones first, then one per readable community (live environment).
 - `access_collection(user, uuid)`: one of those, or 404 (missing and forbidden alike).
 - `collection_objects(user, collection)`: what the user may read in that collection; curated
-  collections are filters over `readable_objects`, never wider, and never hold RED or
-  AMBER+STRICT.
+  collections are filters over `readable_objects`, never wider, never hold RED or
+  AMBER+STRICT, and hold only what the centre vetted, less values that would hurt everyone
+  (`intel.curation`).
 - `access_object(user, pk)`: one readable version, or 404.
 - `sightings_for(user, indicator)`: the sighting counts the user may see for an indicator.
 """
@@ -18,6 +19,7 @@ from django.db.models import Count, Max, Min, Q, QuerySet, Sum
 from django.http import Http404
 from django.utils import timezone
 
+from renkei.intel import curation
 from renkei.intel.models import Collection, Sighting, StixObject
 from renkei.intel.services import ensure_community_collections
 from renkei.sharing import permissions
@@ -58,7 +60,9 @@ def can_write(user, collection: Collection) -> bool:
         user, collection.community)
 
 
-def collection_objects(user, collection: Collection) -> QuerySet:
+def collection_objects(user, collection: Collection, *, screened: bool = True) -> QuerySet:
+    """`screened=False`: a curated collection's vetted objects before harmful values are left
+    out, for a caller that leaves them out itself and counts them (blocklists)."""
     objects = readable_objects(user)
     if collection.kind == Collection.Kind.COMMUNITY:
         return objects.filter(community_id=collection.community_id)
@@ -67,7 +71,7 @@ def collection_objects(user, collection: Collection) -> QuerySet:
     objects = objects.filter(tlp__in=[t for t in collection.tlps if t not in CONFINED_TLP])
     if collection.filter_valid_now:
         objects = objects.filter(valid_now())
-    return objects
+    return curation.curated(objects) if screened else objects.filter(curation.vetted())
 
 
 def access_object(user, pk) -> StixObject:

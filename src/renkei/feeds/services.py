@@ -221,8 +221,12 @@ def _store(run: ImportRun, parsed: parsers.Parsed, now: datetime, *, topic) -> N
         Source.FEED if run.origin == ImportRun.Origin.FEED else (
             Source.API if run.origin == ImportRun.Origin.API and run.format == Format.STIX
             else STORE_SOURCE[run.format]))
-    for start in range(0, len(parsed.objects), CHUNK):
-        chunk = parsed.objects[start:start + CHUNK]
+    objects = parsed.objects
+    if settle:  # ids derived from values: the importing organisation's own (feeds.stix.owned)
+        objects = stix.owned(objects, organisation_id=run.created_by.organisation_id,
+                             identity=store.identity_id(run.created_by.organisation_id))
+    for start in range(0, len(objects), CHUNK):
+        chunk = objects[start:start + CHUNK]
         if settle:
             chunk = _settle_versions(chunk, run.created_by, run.community, now)
         result = store.ingest(

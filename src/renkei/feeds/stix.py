@@ -1,12 +1,21 @@
 """Values to STIX 2.1: indicators with proper patterns, observables, markings. Pure.
 
 Ids are deterministic so the same value imported twice is the same object:
-- an indicator's id is a UUIDv5 of its kind and normalised value in renkei's namespace
-  (`indicator_id`), whatever format brought it (list, CSV, MISP, text); the store keeps one
-  history per id and community, so the same value shared in two communities is two histories;
+- an indicator's id follows from its kind and normalised value (`indicator_id`), whatever
+  format brought it (list, CSV, MISP, text); the store keeps one history per id and
+  community, so the same value shared in two communities is two histories;
 - observables (SCOs) get the id the STIX 2.1 specification defines (UUIDv5 of their
   id-contributing properties in the STIX namespace), so they match what other producers send;
-- a MISP event's report keeps the event's UUID (`report--<event uuid>`).
+- a MISP event's report keeps the event's UUID (`report--<event uuid>`);
+- `owned` then makes every non-SCO id the importing organisation's own (only the creator of
+  an object adds versions of it, so two organisations importing one value need two objects),
+  and writes the organisation in as `created_by_ref`.
+
+A published namespace lets anyone who guesses a value compute its id. That is harmless for
+TLP:CLEAR and TLP:GREEN, but an id that names a confined value would let a reader of the id
+confirm the guess: ids derived for AMBER, AMBER+STRICT and RED are keyed by a secret instead
+(`derived_uuid`: an HMAC under a key derived from SECRET_KEY), the same for the three, so
+re-importing a value under a stricter one of them is still its next version.
 """
 
 import json
@@ -14,14 +23,56 @@ import re
 import uuid
 from datetime import UTC, datetime
 
+from django.utils.crypto import salted_hmac
+
 from renkei.feeds import extract
-from renkei.intel.stix import TLP_MARKING_IDS, TLP_ORDER
+from renkei.intel.stix import REF_PROPERTIES, SCO_TYPES, TLP_MARKING_IDS, TLP_ORDER
 from renkei.sharing.models import TLP
 
 # renkei's own namespace for ids derived from values (uuid5 of the DNS namespace and the name).
 RENKEI_NAMESPACE = uuid.uuid5(uuid.NAMESPACE_DNS, "indicators.renkei.example")
 # The STIX 2.1 namespace for deterministic SCO ids (specification, section 2.9).
 SCO_NAMESPACE = uuid.UUID("00abedb4-aa42-466c-9c01-fed23315a9b7")
+
+# Markings whose derived ids may follow from the value with a published namespace.
+PUBLISHED_IDS = frozenset({TLP.CLEAR, TLP.GREEN})
+DERIVED_ID_SALT = "renkei.feeds.derived-id"
+
+
+def derived_uuid(name: str, tlp: str) -> uuid.UUID:
+    """The UUID an object derived from `name` gets: UUIDv5 in renkei's namespace for CLEAR and
+    GREEN, else keyed by the server's secret (not computable from the value alone)."""
+    if TLP(tlp) in PUBLISHED_IDS:
+        return uuid.uuid5(RENKEI_NAMESPACE, name)
+    digest = salted_hmac(DERIVED_ID_SALT, name, algorithm="sha256").digest()
+    return uuid.UUID(bytes=digest[:16], version=4)
+
+
+def owned(objects: list[dict], *, organisation_id: int, identity: str) -> list[dict]:
+    """The objects as the importing organisation's own: each non-SCO id becomes one derived
+    from the organisation and the old id (keyed when the old one was: see `derived_uuid`),
+    references follow, and `created_by_ref` names the organisation's identity."""
+    renamed = {}
+    for obj in objects:
+        stix_id, stix_type = obj.get("id"), obj.get("type")
+        if isinstance(stix_id, str) and stix_type not in SCO_TYPES and "--" in stix_id:
+            own = uuid.uuid5(RENKEI_NAMESPACE, f"{organisation_id}:{stix_id}")
+            renamed[stix_id] = f"{stix_type}--{own}"
+    result = []
+    for obj in objects:
+        obj = dict(obj)
+        if obj.get("id") in renamed:
+            obj["id"] = renamed[obj["id"]]
+            obj["created_by_ref"] = identity
+        for name in REF_PROPERTIES:
+            value = obj.get(name)
+            if isinstance(value, str) and value in renamed:
+                obj[name] = renamed[value]
+            elif isinstance(value, list):
+                obj[name] = [renamed.get(v, v) if isinstance(v, str) else v for v in value]
+        result.append(obj)
+    return result
+
 
 # kind -> (SCO type, pattern path)
 PATTERN_PATHS = {
@@ -59,8 +110,8 @@ def pattern_for(kind: str, value: str) -> str:
     return f"[{sco_type}:{path} = {quote(value)}]"
 
 
-def indicator_id(kind: str, value: str) -> str:
-    return f"indicator--{uuid.uuid5(RENKEI_NAMESPACE, f'{kind}:{value}')}"
+def indicator_id(kind: str, value: str, tlp: str = TLP.GREEN) -> str:
+    return f"indicator--{derived_uuid(f'{kind}:{value}', tlp)}"
 
 
 def indicator(kind: str, value: str, *, tlp: str, moment: datetime,
@@ -71,7 +122,7 @@ def indicator(kind: str, value: str, *, tlp: str, moment: datetime,
     obj = {
         "type": "indicator",
         "spec_version": "2.1",
-        "id": indicator_id(kind, value),
+        "id": indicator_id(kind, value, tlp),
         "created": stamp,
         "modified": stamp,
         "name": value,
@@ -94,7 +145,7 @@ def vulnerability(cve: str, *, tlp: str, moment: datetime) -> dict:
     return {
         "type": "vulnerability",
         "spec_version": "2.1",
-        "id": f"vulnerability--{uuid.uuid5(RENKEI_NAMESPACE, f'cve:{cve}')}",
+        "id": f"vulnerability--{derived_uuid(f'cve:{cve}', tlp)}",
         "created": stamp,
         "modified": stamp,
         "name": cve,
@@ -121,10 +172,13 @@ def observable(kind: str, value: str, *, tlp: str) -> dict:
         contributing = {"value": value}
     canonical = json.dumps(contributing, sort_keys=True, separators=(",", ":"),
                            ensure_ascii=False)
+    # The specification's id for CLEAR and GREEN; a confined value's must not be computable.
+    sco_uuid = uuid.uuid5(SCO_NAMESPACE, canonical) if TLP(tlp) in PUBLISHED_IDS else \
+        derived_uuid(f"{sco_type}:{canonical}", tlp)
     return {
         "type": sco_type,
         "spec_version": "2.1",
-        "id": f"{sco_type}--{uuid.uuid5(SCO_NAMESPACE, canonical)}",
+        "id": f"{sco_type}--{sco_uuid}",
         **contributing,
         "object_marking_refs": [TLP_MARKING_IDS[TLP(tlp)]],
     }

@@ -16,6 +16,8 @@ The result lists every object's id and version under `stored`, `duplicates` or `
 rolls the whole batch back and propagates.
 """
 
+import json
+import uuid
 from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
@@ -187,13 +189,25 @@ def ingest(
 
     result = IngestResult()
     good: list[stix.Checked] = []
+    objects = list(objects)
+    creators = _creators(objects)
+    platform_identities = _platform_identities(objects)
+    revocations: list[tuple[str, int]] = []
     for obj in objects:
+        stix_id = _id_of(obj)
         try:
-            checked = stix.check(obj, now=now)
+            creator, refusal = _creator_for(obj, creators.get(stix_id), user)
+            if refusal is None and stix_id in platform_identities:
+                refusal = _("%(id)s is the identity renkei gives an organisation; renkei "
+                            "writes it, nobody adds it.") % {"id": stix_id}
+            if refusal:
+                raise stix.Invalid(refusal)
+            checked = stix.check(obj, now=now, creator=creator, default_tlp=default_tlp)
         except stix.Invalid as exc:
-            result.failures.append(Outcome(_id_of(obj), _version_of(obj), str(exc)))
+            result.failures.append(Outcome(stix_id, _version_of(obj), str(exc)))
             continue
-        checked.tlp = checked.tlp or default_tlp
+        if creators.get(stix_id, user.organisation_id) != user.organisation_id:
+            revocations.append((stix_id, creators[stix_id]))
         problem = _placement_error(checked.tlp, community, audience_mode)
         if problem:
             result.failures.append(Outcome(checked.stix_id, _version_of(obj), problem))
@@ -208,7 +222,53 @@ def ingest(
         audit.record(user, "stix.ingest", community, source=source, detail=source_detail[:200],
                      stored=len(result.stored), duplicates=len(result.duplicates),
                      failures=len(result.failures))
+        stored = {o.id for o in result.stored}
+        for stix_id, organisation_id in revocations:
+            if stix_id in stored:
+                audit.record(user, "stix.revoke", community, stix_id=stix_id,
+                             created_by_organisation=organisation_id)
     return result
+
+
+# --- provenance ------------------------------------------------------------------------------
+# An object's creator on renkei is the organisation that added its first stored version,
+# anywhere in the store; `created_by_ref` names that organisation's identity. Only it adds
+# versions; the centre's staff may add a revoked one (audited). SCOs have no creator (their
+# ids follow from their values, so many organisations send the same one), and the TLP
+# marking definitions are everyone's.
+
+def _creators(objects) -> dict[str, int]:
+    """stix_id -> the organisation that added the first stored version of it."""
+    ids = {_id_of(o) for o in objects if isinstance(o, dict) and
+           o.get("type") not in stix.SCO_TYPES} - {""} - set(stix.TLP_MARKINGS)
+    creators: dict[str, int] = {}
+    if not ids:
+        return creators
+    rows = StixObject.objects.filter(stix_id__in=ids).order_by("-date_added").values_list(
+        "stix_id", "added_by_organisation_id")
+    for stix_id, organisation_id in rows.iterator(chunk_size=2000):
+        creators[stix_id] = organisation_id  # the oldest comes last
+    return creators
+
+
+def _creator_for(obj, creator_organisation_id: int | None, user: User
+                 ) -> tuple[str | None, str | None]:
+    """(the identity the object must name as created_by_ref, why it may not be added)."""
+    if creator_organisation_id is None or creator_organisation_id == user.organisation_id:
+        return identity_id(user.organisation_id), None
+    if user.is_centre_staff and isinstance(obj, dict) and obj.get("revoked") is True:
+        return identity_id(creator_organisation_id), None
+    return None, _("Another organisation created %(id)s; only it may add versions of it. "
+                   "Report a sighting of it, or add your own object and a relationship to "
+                   "it.") % {"id": _id_of(obj)}
+
+
+def _platform_identities(objects) -> set[str]:
+    """The ids of the identities renkei gives organisations that this batch tries to add."""
+    wanted = {_id_of(o) for o in objects if isinstance(o, dict) and o.get("type") == "identity"}
+    if not wanted:
+        return set()
+    return wanted & {identity_id(pk) for pk in Organisation.objects.values_list("pk", flat=True)}
 
 
 def _next_date_added(count: int) -> datetime:
@@ -482,8 +542,54 @@ def report_sighting(*, user: User, indicator: StixObject, kind: str = Sighting.K
     return sighting
 
 
-def organisation_identity_id(organisation: Organisation) -> str:
-    """A stable STIX identity id for an organisation (for objects renkei writes)."""
-    import uuid
+def identity_id(organisation_id: int) -> str:
+    """The stable STIX identity id of an organisation: every object it creates on renkei
+    names it as `created_by_ref`."""
+    return f"identity--{uuid.uuid5(uuid.NAMESPACE_URL, f'renkei:organisation:{organisation_id}')}"
 
-    return f"identity--{uuid.uuid5(uuid.NAMESPACE_URL, f'renkei:organisation:{organisation.pk}')}"
+
+def organisation_identity_id(organisation: Organisation) -> str:
+    return identity_id(organisation.pk)
+
+
+def organisation_identity(organisation: Organisation) -> dict:
+    """The identity object renkei writes for an organisation (bundles carry it)."""
+    return {"type": "identity", "spec_version": "2.1", "id": identity_id(organisation.pk),
+            "created": IDENTITY_CREATED, "modified": IDENTITY_CREATED,
+            "name": organisation.name, "identity_class": "organization"}
+
+
+IDENTITY_CREATED = "2020-01-01T00:00:00.000Z"
+
+
+# --- revoking --------------------------------------------------------------------------------
+
+def revoke_object(*, user: User, obj: StixObject, source: str = Source.PAGE) -> IngestResult:
+    """Add a revoked version of a readable object (the caller checked that with
+    `selectors.access_object`): its creator organisation may, and the centre's staff for any
+    organisation's object (audited as `stix.revoke`)."""
+    creator = _creators([{"id": obj.stix_id, "type": obj.type}]).get(obj.stix_id)
+    if obj.type in stix.SCO_TYPES or creator is None:
+        raise ServiceError(_("Only objects with a creator can be revoked."))
+    if creator != user.organisation_id and not user.is_centre_staff:
+        raise ServiceError(_("Only the organisation that created this object, and the centre, "
+                             "may revoke it."))
+    latest = StixObject.objects.filter(community_id=obj.community_id, stix_id=obj.stix_id,
+                                       is_latest=True).first() or obj
+    data = json.loads(latest.raw)
+    if data.get("revoked") is True:
+        raise ServiceError(_("This object is already revoked."))
+    now = max(timezone.now(), (latest.modified or latest.version) + timedelta(milliseconds=1))
+    data["revoked"] = True
+    data.pop("created_by_ref", None)  # renkei writes the creator's identity back in
+    data["modified"] = now.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.") + \
+        f"{now.microsecond // 1000:03d}Z"
+    result = ingest(
+        [data], user=user, source=source, community=latest.community,
+        source_detail="revoke", audience_mode=latest.audience_mode,
+        audience_organisations=list(latest.audience_organisations.all()),
+        audience_users=list(latest.audience_users.all()), default_tlp=latest.tlp,
+        check_permission=not user.is_centre_staff, now=now)
+    if result.failures:
+        raise ServiceError(result.failures[0].message)
+    return result

@@ -65,6 +65,36 @@ TLP_MARKING_IDS: dict[str, str] = {
 }
 TLP_ORDER = [TLP.CLEAR, TLP.GREEN, TLP.AMBER, TLP.AMBER_STRICT, TLP.RED]
 
+# The definitions themselves, for bundles that name them (OASIS cti-stix-common-objects for
+# TLP 2.0, STIX 2.1 section 7.2.1.4 for TLP 1.0).
+TLP2_EXTENSION_ID = "extension-definition--60a3c5c5-0d10-413e-aab3-9e08dde9e88d"
+TLP2_EXTENSION = {
+    "id": TLP2_EXTENSION_ID, "type": "extension-definition", "spec_version": "2.1",
+    "name": "TLP 2.0", "description": "This defines TLP 2.0 as a STIX extension",
+    "created": "2022-10-01T00:00:00.000Z", "modified": "2022-10-01T00:00:00.000Z",
+    "created_by_ref": "identity--b3bca3c2-1f3d-4b54-b44f-dac42c3a8f01",
+    "schema": "https://github.com/oasis-open/cti-stix-common-objects/tree/master/"
+              "extension-definition-specifications/tlp-2.0",
+    "version": "1.0.0", "extension_types": ["property-extension"],
+}
+_TLP1_NAMES = {"marking-definition--613f2e26-407d-48c7-9eca-b8e91df99dc9": "white",
+               "marking-definition--34098fce-860f-48ae-8e50-ebd3cc5e41da": "green",
+               "marking-definition--f88d31f6-486f-44da-b317-01333bde0b82": "amber",
+               "marking-definition--5e57c739-391a-4eb3-b6be-7d15ca92d5ed": "red"}
+MARKING_DEFINITIONS: dict[str, dict] = {
+    **{marking_id: {
+        "type": "marking-definition", "spec_version": "2.1", "id": marking_id,
+        "created": "2022-10-01T00:00:00.000Z", "name": TLP(tlp).label,
+        "extensions": {TLP2_EXTENSION_ID: {"extension_type": "property-extension",
+                                           "tlp_2_0": TLP(tlp).value}},
+    } for tlp, marking_id in TLP_MARKING_IDS.items()},
+    **{marking_id: {
+        "type": "marking-definition", "spec_version": "2.1", "id": marking_id,
+        "created": "2017-01-20T00:00:00.000Z", "definition_type": "tlp",
+        "name": f"TLP:{name.upper()}", "definition": {"tlp": name},
+    } for marking_id, name in _TLP1_NAMES.items()},
+}
+
 _TYPE = re.compile(r"^[a-z0-9][a-z0-9-]{1,248}[a-z0-9]$")
 _PROPERTY = re.compile(r"^[a-z0-9_]{3,250}$")
 _CUSTOM_PROPERTY = re.compile(r"^x_[a-z0-9_]{1,248}$")
@@ -198,8 +228,19 @@ def _check_property_names(obj: dict, known: dict | None) -> None:
                             "with x_.") % {"name": name})
 
 
-def check(obj, *, now: datetime | None = None) -> Checked:
+def is_tlp_definition(obj: dict) -> bool:
+    return obj.get("type") == "marking-definition" and obj.get("id") in TLP_MARKINGS
+
+
+def check(obj, *, now: datetime | None = None, creator: str | None = None,
+          default_tlp: str | None = None) -> Checked:
+    """`creator`: the identity the object must name as `created_by_ref` (set when absent,
+    refused when different; SCOs and the TLP definitions carry none). `default_tlp`: the
+    marking of an object without a TLP marking, which is then written into it, so the object
+    leaves the store with the marking it was stored under."""
     now = now or datetime.now(UTC)
+    if isinstance(obj, dict) and (creator is not None or default_tlp is not None):
+        obj = _stamped(obj, creator=creator, default_tlp=default_tlp)
     if not isinstance(obj, dict):
         raise Invalid(_("Each object must be a JSON object."))
     stix_type = obj.get("type")
@@ -248,7 +289,8 @@ def check(obj, *, now: datetime | None = None) -> Checked:
 
     checked = Checked(
         obj=obj, stix_id=stix_id, type=stix_type, spec_version=spec_version or "",
-        created=created, modified=modified, raw="", content_hash="", tlp=tlp_of(obj),
+        created=created, modified=modified, raw="", content_hash="",
+        tlp=tlp_of(obj) or default_tlp,
         revoked=obj.get("revoked") is True,
     )
     if stix_type == "indicator":
@@ -266,6 +308,45 @@ def check(obj, *, now: datetime | None = None) -> Checked:
     checked.raw = json.dumps(obj, ensure_ascii=False, separators=(",", ":"))
     checked.content_hash = hashlib.sha256(canonical(obj).encode()).hexdigest()
     return checked
+
+
+def _stamped(obj: dict, *, creator: str | None, default_tlp: str | None) -> dict:
+    """The object as renkei stores it: its creator and its TLP marking written in (a copy)."""
+    if obj.get("type") in SCO_TYPES or is_tlp_definition(obj):
+        return obj
+    stamped = obj
+    if creator is not None:
+        given = obj.get("created_by_ref")
+        if given is None:
+            stamped = {**stamped, "created_by_ref": creator}
+        elif given != creator:
+            raise Invalid(_("created_by_ref names %(given)s, but on renkei an object is created "
+                            "by the organisation that first adds it: %(creator)s. Leave "
+                            "created_by_ref out and renkei sets it.")
+                          % {"given": str(given)[:100], "creator": creator})
+    refs = obj.get("object_marking_refs", [])
+    if default_tlp is not None and isinstance(refs, list) and tlp_of(obj) is None:
+        stamped = {**stamped, "object_marking_refs": [*refs, TLP_MARKING_IDS[TLP(default_tlp)]]}
+    return stamped
+
+
+def with_marking(raw: str, tlp: str) -> str:
+    """The stored JSON text with its TLP 2.0 marking (rows stored before markings were
+    written in lack it); the text itself when it has it already."""
+    marking = TLP_MARKING_IDS[TLP(tlp)]
+    if marking in raw:
+        return raw
+    obj = json.loads(raw)
+    if is_tlp_definition(obj):
+        return raw
+    refs = obj.get("object_marking_refs")
+    obj["object_marking_refs"] = [*(refs if isinstance(refs, list) else []), marking]
+    return json.dumps(obj, ensure_ascii=False, separators=(",", ":"))
+
+
+def markings_named(raw: str) -> set[str]:
+    """The marking definitions renkei knows that this JSON text names."""
+    return {marking_id for marking_id in MARKING_DEFINITIONS if marking_id in raw}
 
 
 _CHECKED_ELSEWHERE = frozenset({"pattern", "type", "id", "created", "modified"})

@@ -17,7 +17,7 @@ from renkei.api.paging import DEFAULT_LIMIT, MAX_LIMIT, page, query_hash
 from renkei.api.rendering import fast_json
 from renkei.api.schemas import Error, Strict
 from renkei.errors import ServiceError
-from renkei.intel import selectors, services, stix
+from renkei.intel import curation, selectors, services, stix
 from renkei.intel.models import Sighting, Source, StixObject
 from renkei.intel.views import object_filters
 from renkei.sharing.models import AudienceMode
@@ -177,3 +177,35 @@ def sighting_report(request: HttpRequest, object_pk: int, payload: SightingIn):
     services.report_sighting(user=request.auth, indicator=obj, kind=payload.kind,
                              count=payload.count, seen_at=payload.seen_at, source=Source.API)
     return Status(201, _sightings(request, obj))
+
+
+# --- the centre accepts an object for the curated collections and blocklists ---------------
+
+class CurationIn(Strict):
+    note: str = Field("", max_length=500)
+
+
+class CurationOut(Schema):
+    accepted: bool
+    accepted_by: str | None = None
+    accepted_at: datetime | None = None
+
+
+@router.post("/objects/{object_pk}/curation", response={200: CurationOut, **ERRORS},
+             url_name="intel_curation_accept")
+def curation_accept(request: HttpRequest, object_pk: int, payload: CurationIn):
+    """Centre staff: vouch for this version, so it may go into the curated collections and
+    the blocklists (harmful values are still left out there; see intel/curation.py)."""
+    obj = selectors.access_object(request.auth, object_pk)
+    acceptance = curation.accept_for_curation(actor=request.auth, stix_object=obj,
+                                              note=payload.note)
+    return {"accepted": True, "accepted_by": acceptance.accepted_by.email,
+            "accepted_at": acceptance.accepted_at}
+
+
+@router.delete("/objects/{object_pk}/curation", response={200: CurationOut, **ERRORS},
+               url_name="intel_curation_withdraw")
+def curation_withdraw(request: HttpRequest, object_pk: int):
+    obj = selectors.access_object(request.auth, object_pk)
+    curation.withdraw_from_curation(actor=request.auth, stix_object=obj)
+    return {"accepted": False}

@@ -90,8 +90,14 @@ def test_topic_page_for_insiders(as_user, world, post):
     assert 'class="tlp tlp-amber+strict"' in content and "TLP:AMBER+STRICT" in content
     assert "<h1>注意</h1>" in content and 'href="https://example.org"' in content
     assert "All members of the community" in content
-    # AMBER+STRICT may not be passed on: no re-share form, a note instead.
-    assert url("reshare", topic.public_id) not in content
+    # AMBER+STRICT stays inside Bob's organisation (the pass-on rule): only the community that
+    # beta alone reads is offered; the consultation window is not, and the page says why.
+    form = response.context["reshare_form"]
+    assert set(form.fields["community"].queryset) == {world.open}
+    assert response.context["reshare_refusals"] == {
+        "TLP:AMBER+STRICT information stays inside the recipient's organisation; it cannot be "
+        "passed on to other organisations.": [world.window.name]}
+    assert "stays inside the recipient&#x27;s organisation" in content
     topic.refresh_from_db()
     assert topic.view_count == 1
     client.get(url("topic", topic.public_id))
@@ -289,10 +295,12 @@ def test_reshare_of_red_is_refused_with_a_message(as_user, world, post):
     before = counts()
     client = as_user(world.bob)
     content = client.get(url("topic", topic.public_id)).content.decode()
-    assert "may not be passed on" in content
+    red = ("TLP:RED information stays with the people it names; it cannot be passed on to "
+           "anyone else.")
+    assert url("reshare", topic.public_id) not in content and red in content
     response = client.post(url("reshare", topic.public_id), {"community": world.open.id})
     assert response.status_code == 400
-    assert any("TLP:RED" in m and "cannot be shared" in m for m in messages_of(response))
+    assert messages_of(response) == [red]
     assert counts() == before
 
 

@@ -237,6 +237,12 @@ class TopicRevision(models.Model):
     reader_level = models.CharField(max_length=10)
     tlp = models.CharField(max_length=12)
     body = models.TextField(blank=True)
+    # The audience this version was written for: the history shows it to those who could read
+    # it then and can now (`sharing.visibility.revision_readable`). Plain ids: a record of then.
+    audience_mode = models.CharField(max_length=10, choices=AudienceMode.choices,
+                                     default=AudienceMode.CHOSEN)
+    audience_organisation_ids = models.JSONField(default=list, blank=True)
+    audience_user_ids = models.JSONField(default=list, blank=True)
 
     class Meta:
         ordering = ["-edited_at", "-id"]

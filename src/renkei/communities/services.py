@@ -18,6 +18,7 @@ from renkei.accounts import audit
 from renkei.accounts.models import Organisation, OrganisationKind, User
 from renkei.communities import search_index
 from renkei.communities.attachments import check_upload
+from renkei.communities.audiences import audience_readers, community_destination, topic_item
 from renkei.communities.models import (
     Acknowledgement,
     Attachment,
@@ -36,9 +37,8 @@ from renkei.communities.models import (
 )
 from renkei.errors import ServiceError
 from renkei.notifications.jobs import notify_comment, notify_topic
-from renkei.sharing import permissions
+from renkei.sharing import passing, permissions
 from renkei.sharing.models import LIVE_ENVIRONMENT_ID, TLP, AudienceMode
-from renkei.sharing.visibility import may_reshare
 from renkei.text import render_markdown
 
 TITLE_MAX = 200
@@ -388,10 +388,22 @@ def edit_topic(
         audience_users=audience_users, attachments=attachments,
     )
     with _files_removed_on_failure() as stored, transaction.atomic():
-        locked = Topic.objects.select_for_update().get(pk=topic.pk)
+        locked = Topic.objects.select_related("community", "author").select_for_update(
+            of=("self",)).get(pk=topic.pk)
+        # The pass-on rule: only the originating organisation widens TLP or audience.
+        passing.check_widening(
+            topic_item(locked), tlp=fields["tlp"],
+            readers=audience_readers(locked.community, audience_mode,
+                                     organisations=organisations, users=users,
+                                     author=locked.author),
+            actor_organisation_id=actor.organisation_id)
         TopicRevision.objects.create(
             topic=locked, edited_by=actor, title=locked.title, tag=locked.tag, kind=locked.kind,
             reader_level=locked.reader_level, tlp=locked.tlp, body=locked.body,
+            audience_mode=locked.audience_mode,
+            audience_organisation_ids=sorted(
+                locked.audience_org_links.values_list("organisation_id", flat=True)),
+            audience_user_ids=sorted(locked.audience_user_links.values_list("user_id", flat=True)),
         )
         for name, value in fields.items():
             setattr(locked, name, value)
@@ -496,17 +508,20 @@ def set_pinned(*, actor: User, topic: Topic, pinned: bool) -> Topic:
     return topic
 
 
-def reshare_topic(*, actor: User, topic: Topic, community: Community) -> Topic:
-    """Copy a topic into another community, as far as its TLP allows."""
-    if not may_reshare(topic.tlp):
-        raise ServiceError(
-            _("%(tlp)s information may not be passed on beyond its audience, so it cannot be "
-              "shared into another community.") % {"tlp": TLP(topic.tlp).label}
-        )
+def reshare_refusal(*, actor: User, topic: Topic, community: Community) -> str | None:
+    """Why the actor may not re-share the topic into the community (the pass-on rule), or
+    None. The copy is posted for all members there, in the actor's name."""
     if community.id == topic.community_id:
-        raise ServiceError(_("The topic is already in this community."))
-    if community.environment_id != topic.community.environment_id:
-        raise ServiceError(_("Topics cannot cross between live and exercise environments."))
+        return _("The topic is already in this community.")
+    return passing.refusal(topic_item(topic), community_destination(community, author=actor),
+                           actor_organisation_id=actor.organisation_id)
+
+
+def reshare_topic(*, actor: User, topic: Topic, community: Community) -> Topic:
+    """Copy a topic into another community, as far as the pass-on rule allows."""
+    reason = reshare_refusal(actor=actor, topic=topic, community=community)
+    if reason:
+        raise ServiceError(reason, code="pass_on")
     with transaction.atomic():
         copy = post_topic(
             actor=actor, community=community, title=topic.title, body=topic.body,

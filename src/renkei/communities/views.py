@@ -21,6 +21,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from renkei.communities import services
+from renkei.communities.audiences import community_destinations, passes_anywhere, topic_item
 from renkei.communities.forms import (
     CommentForm,
     CommunityForm,
@@ -44,12 +45,13 @@ from renkei.http import post_data, refuse, show_errors
 from renkei.notifications.services import mark_topic_read
 from renkei.sharing import permissions
 from renkei.sharing.models import LIVE_ENVIRONMENT_ID, TLP, AudienceMode
+from renkei.sharing.passing import refusal
 from renkei.sharing.visibility import (
     access_community,
     access_topic,
-    may_reshare,
     readable_communities,
     readable_topics,
+    revision_readable,
 )
 from renkei.text import render_markdown
 
@@ -343,18 +345,34 @@ def topic_edit(request: HttpRequest, public_id: str) -> HttpResponse:
     }, status=status)
 
 
-def _reshare_targets(user, topic: Topic) -> QuerySet:
+def _reshare_targets(user, topic: Topic) -> tuple[QuerySet, dict[str, list[str]]]:
+    """The communities the pass-on rule lets this user re-share the topic into, and for the
+    others, each refusal's reason with the names of the communities it applies to."""
     # Notification channels carry observation notices only; they are no place to re-share into.
-    return (
-        permissions.postable_communities(user)
+    candidates = (
+        permissions.postable_communities(user, topic.community.environment_id)
         .exclude(pk=topic.community_id)
         .exclude(kind=CommunityKind.NOTIFICATION)
         .order_by("name")
     )
+    if passes_anywhere(topic, actor_organisation_id=user.organisation_id):
+        return candidates, {}
+    item = topic_item(topic)
+    candidates = list(candidates)
+    destinations = community_destinations(candidates, author=user)
+    allowed, refused = [], defaultdict(list)
+    for community in candidates:
+        reason = refusal(item, destinations[community.pk],
+                         actor_organisation_id=user.organisation_id)
+        if reason:
+            refused[reason].append(community.name)
+        else:
+            allowed.append(community.pk)
+    return Community.objects.filter(pk__in=allowed).order_by("name"), dict(refused)
 
 
 def _topic_page(request: HttpRequest, topic: Topic, *, comment_form: CommentForm | None = None,
-                reshare_form: ReshareForm | None = None, status: int = 200) -> HttpResponse:
+                reshare_data=None, status: int = 200) -> HttpResponse:
     user = request.user
     files = defaultdict(list)
     for attachment in topic.attachments.all():
@@ -364,9 +382,11 @@ def _topic_page(request: HttpRequest, topic: Topic, *, comment_form: CommentForm
         comment.files = files.get(comment.id, [])
     acknowledgements = list(topic.acknowledgements.select_related("user__organisation"))
     chosen = topic.audience_mode == AudienceMode.CHOSEN
-    reshare_allowed = may_reshare(topic.tlp)
-    if reshare_allowed and reshare_form is None:
-        reshare_form = ReshareForm(targets=_reshare_targets(user, topic))
+    targets, reshare_refusals = _reshare_targets(user, topic)
+    # Without refusals the form's own query says whether there is anywhere to share into.
+    reshare_allowed = not reshare_refusals or targets.exists()
+    # A refused re-share shows the choice again, checked against what is offered.
+    reshare_form = ReshareForm(reshare_data, targets=targets) if reshare_allowed else None
     return render(request, "communities/topic_detail.html", {
         "topic": topic,
         "topic_files": files.get(None, []),
@@ -381,6 +401,7 @@ def _topic_page(request: HttpRequest, topic: Topic, *, comment_form: CommentForm
         "can_edit": permissions.can_edit_topic(user, topic),
         "reshare_allowed": reshare_allowed,
         "reshare_form": reshare_form,
+        "reshare_refusals": reshare_refusals,
         "comment_form": comment_form or CommentForm(),
     }, status=status)
 
@@ -397,7 +418,20 @@ def topic_detail(request: HttpRequest, public_id: str) -> HttpResponse:
 @login_required
 def topic_history(request: HttpRequest, public_id: str) -> HttpResponse:
     topic = access_topic(request.user, public_id)
-    revisions = list(topic.revisions.select_related("edited_by__organisation"))
+    user = request.user
+    in_consultation = topic.community.kind == CommunityKind.CONSULTATION
+    # Only the versions this reader could read when they were written (and reads the topic now).
+    revisions = [
+        revision for revision in topic.revisions.select_related("edited_by__organisation")
+        if revision_readable(
+            reader_id=user.id, reader_organisation_id=user.organisation_id,
+            reader_is_centre=user.organisation.is_centre, tlp=revision.tlp,
+            audience_mode=revision.audience_mode,
+            organisation_ids=revision.audience_organisation_ids,
+            user_ids=revision.audience_user_ids, author_id=topic.author_id,
+            author_organisation_id=topic.author_organisation_id,
+            in_consultation=in_consultation)
+    ]
     for revision in revisions:
         # Revisions keep the Markdown source only; render it the same (sanitised) way.
         revision.body_html = render_markdown(revision.body)
@@ -463,7 +497,10 @@ def pin(request: HttpRequest, public_id: str) -> HttpResponse:
 def reshare(request: HttpRequest, public_id: str) -> HttpResponse:
     user = request.user
     topic = access_topic(user, public_id)
-    form = ReshareForm(request.POST, targets=_reshare_targets(user, topic))
+    # Any community the user may post in: the service asks the pass-on rule and names the
+    # reason, also for a target the page did not offer.
+    form = ReshareForm(request.POST, targets=permissions.postable_communities(user)
+                       .exclude(kind=CommunityKind.NOTIFICATION))
     if form.is_valid():
         try:
             copy = services.reshare_topic(actor=user, topic=topic,
@@ -474,7 +511,7 @@ def reshare(request: HttpRequest, public_id: str) -> HttpResponse:
             messages.success(request, _("The topic was shared into %(name)s.")
                              % {"name": copy.community.name})
             return redirect(_topic_url(copy))
-    return _topic_page(request, topic, reshare_form=form, status=400)
+    return _topic_page(request, topic, reshare_data=request.POST, status=400)
 
 
 @login_required

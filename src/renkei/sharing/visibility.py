@@ -15,14 +15,17 @@ A user reads a topic when all of these hold:
    - "all members": everyone from 2; in the consultation window only the centre and the
      reporting organisation;
    - "chosen": the named organisations' people, the named people, and the author.
-TLP does not widen or narrow reading: it governs passing on (`may_reshare`). RED topics must name
+TLP does not widen or narrow reading: it governs passing on (`passing`). RED topics must name
 their recipients, so RED stays with them, the centre included.
+
+An earlier version of a topic (a revision) keeps the TLP and audience it was written under;
+`revision_readable` applies rule 3 to it, for a reader who reads the topic now.
 """
 
 from django.db.models import Exists, OuterRef, Q, QuerySet
 from django.http import Http404
 
-from renkei.sharing.models import CONFINED_TLP, LIVE_ENVIRONMENT_ID, TLP, AudienceMode
+from renkei.sharing.models import LIVE_ENVIRONMENT_ID, TLP, AudienceMode
 
 
 def _anonymous(user) -> bool:
@@ -131,6 +134,18 @@ def access_topic(user, public_id: str, environment_id: int = LIVE_ENVIRONMENT_ID
     return topic
 
 
-def may_reshare(tlp: str) -> bool:
-    """RED and AMBER+STRICT never leave their audience."""
-    return tlp not in CONFINED_TLP
+def revision_readable(*, reader_id: int, reader_organisation_id: int, reader_is_centre: bool,
+                      tlp: str, audience_mode: str, organisation_ids, user_ids, author_id: int,
+                      author_organisation_id: int, in_consultation: bool) -> bool:
+    """Rule 3 for an earlier version of a topic, under the TLP and audience it was written
+    with. The caller has read the topic now (`access_topic`, rules 1 and 2), so a revision
+    shows to those who could read it then and can now."""
+    if audience_mode == AudienceMode.MEMBERS and tlp != TLP.RED:
+        if not in_consultation or reader_is_centre:
+            return True
+        if reader_organisation_id == author_organisation_id:
+            return True
+    if audience_mode != AudienceMode.CHOSEN:
+        return False
+    return (reader_id == author_id or reader_organisation_id in set(organisation_ids)
+            or reader_id in set(user_ids))

@@ -19,7 +19,7 @@ from renkei.communities import services
 from renkei.communities.models import Topic, TopicRevision
 from renkei.errors import ServiceError
 from renkei.sharing.models import TLP, AudienceMode
-from renkei.sharing.visibility import revision_readable
+from renkei.sharing.visibility import readable_topics, revision_readable
 
 pytestmark = pytest.mark.django_db
 
@@ -148,6 +148,21 @@ def test_amber_may_go_to_a_community_of_the_recipients_own_organisation(world, p
     topic = post(world.alice, world.isac, "ISAC 内の観測情報", tlp=TLP.AMBER)
     copy = services.reshare_topic(actor=world.bob, topic=topic, community=world.open)
     assert copy.community == world.open and copy.tlp == TLP.AMBER
+
+
+def test_an_amber_copy_stays_with_the_readers_it_was_allowed_for(world, post):
+    """Whoever joins the community later does not read a copy passed on for beta alone."""
+    topic = post(world.alice, world.isac, "ISAC 内の観測情報", tlp=TLP.AMBER)
+    copy = services.reshare_topic(actor=world.bob, topic=topic, community=world.open)
+    assert copy.audience_mode == AudienceMode.CHOSEN
+    assert set(copy.audience_organisations.all()) == {world.beta}
+
+    services.join_community(actor=world.charlie, community=world.open)
+    assert not readable_topics(world.charlie).filter(pk=copy.pk).exists()
+    assert readable_topics(world.beta_admin).filter(pk=copy.pk).exists()
+    green = post(world.alice, world.isac, "ISAC の GREEN", tlp=TLP.GREEN)
+    green_copy = services.reshare_topic(actor=world.bob, topic=green, community=world.open)
+    assert readable_topics(world.charlie).filter(pk=green_copy.pk).exists()
 
 
 def test_the_originating_organisation_may_widen_amber(shared_open, as_user, post):

@@ -18,7 +18,12 @@ from renkei.accounts import audit
 from renkei.accounts.models import Organisation, OrganisationKind, User
 from renkei.communities import search_index
 from renkei.communities.attachments import check_upload
-from renkei.communities.audiences import audience_readers, community_destination, topic_item
+from renkei.communities.audiences import (
+    audience_readers,
+    community_destination,
+    passes_anywhere,
+    topic_item,
+)
 from renkei.communities.models import (
     Acknowledgement,
     Attachment,
@@ -522,11 +527,21 @@ def reshare_topic(*, actor: User, topic: Topic, community: Community) -> Topic:
     reason = reshare_refusal(actor=actor, topic=topic, community=community)
     if reason:
         raise ServiceError(reason, code="pass_on")
+    audience = {}
+    readers = community_destination(community, author=actor).readers
+    if readers.organisations is not None and not passes_anywhere(
+            topic, actor_organisation_id=actor.organisation_id):
+        # Allowed for the readers there now, not for whoever joins later: the copy names them.
+        audience = {"audience_mode": AudienceMode.CHOSEN,
+                    "audience_organisations": Organisation.objects.filter(
+                        pk__in=readers.organisations),
+                    "audience_users": User.objects.filter(
+                        pk__in=[user for user, _organisation in readers.people])}
     with transaction.atomic():
         copy = post_topic(
             actor=actor, community=community, title=topic.title, body=topic.body,
             kind=topic.kind, tag=topic.tag, reader_level=topic.reader_level, tlp=topic.tlp,
-            shared_from=topic,
+            shared_from=topic, **audience,
         )
         for attachment in topic.attachments.filter(comment__isnull=True):
             Attachment.objects.create(

@@ -294,6 +294,22 @@ def test_the_originating_organisation_may_widen(managed, post):
     assert response.status_code == 200, response.content
 
 
+def test_a_manager_of_the_same_organisation_does_not_speak_for_it(managed, post):
+    """Widening is the originating organisation's choice, made by the author or its admins."""
+    world = managed
+    colleague = create_user(email="mgr@alpha.example", name="アルファ 管理役", password="x" * 12,
+                            organisation=world.alpha)
+    services.add_member(actor=world.alice, community=world.isac, user=colleague,
+                        is_manager=True)
+    topic = post(world.alice2, world.isac, "赤の原本", tlp=TLP.RED,
+                 audience_mode=AudienceMode.CHOSEN, audience_users=[colleague])
+    with pytest.raises(ServiceError, match="TLP:RED から TLP:GREEN"):
+        services.edit_topic(actor=colleague, topic=topic, title=topic.title, body="",
+                            kind="advisory", tlp=TLP.GREEN, audience_mode=AudienceMode.MEMBERS)
+    topic.refresh_from_db()
+    assert topic.tlp == TLP.RED
+
+
 # --- revisions and the history -------------------------------------------------------------
 
 def test_each_revision_keeps_its_tlp_and_audience(world, post):

@@ -401,7 +401,8 @@ def edit_topic(
             readers=audience_readers(locked.community, audience_mode,
                                      organisations=organisations, users=users,
                                      author=locked.author),
-            actor_organisation_id=actor.organisation_id)
+            actor_organisation_id=actor.organisation_id,
+            speaks_for_organisation=actor.pk == locked.author_id or actor.is_org_admin)
         TopicRevision.objects.create(
             topic=locked, edited_by=actor, title=locked.title, tag=locked.tag, kind=locked.kind,
             reader_level=locked.reader_level, tlp=locked.tlp, body=locked.body,

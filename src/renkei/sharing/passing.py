@@ -146,9 +146,8 @@ def refusal(item: Item, destination: Destination, *, actor_organisation_id: int)
     if destination.environment_id is not None and \
             destination.environment_id != item.environment_id:
         return _("Nothing crosses between the live platform and an exercise.")
-    if item.from_consultation and not (destination.sanitised_summary
-                                       or destination.in_consultation) and \
-            destination.kind not in {Kind.AUDIENCE, Kind.EXPORT, Kind.FEED}:
+    if item.from_consultation and not _stays_in_window(item, destination,
+                                                       actor_organisation_id):
         return _("Reports in the consultation window stay there; the centre passes them on "
                  "only as a reviewed sanitised summary.")
     if destination.kind == Kind.MAIL and tlp not in MAIL_BODY_TLP:
@@ -180,6 +179,17 @@ def refusal(item: Item, destination: Destination, *, actor_organisation_id: int)
              "organisations take part in; only the organisation it came from may widen it.")
 
 
+def _stays_in_window(item: Item, destination: Destination, actor_organisation_id: int) -> bool:
+    """A consultation report moves only inside the window (then as far as its TLP allows), as
+    the reviewed sanitised summary, or to its readers' own files and machines: never into a
+    community, nor into a mail body, which lies on mail servers."""
+    if destination.sanitised_summary or destination.in_consultation:
+        return True
+    readers = destination.readers
+    return destination.kind in {Kind.EXPORT, Kind.FEED} and (
+        readers.within(item.readers) or readers.inside(actor_organisation_id))
+
+
 def check(item: Item, destination: Destination, *, actor_organisation_id: int) -> None:
     """`refusal`, raised as a ServiceError (nothing is written)."""
     reason = refusal(item, destination, actor_organisation_id=actor_organisation_id)
@@ -187,10 +197,12 @@ def check(item: Item, destination: Destination, *, actor_organisation_id: int) -
         raise ServiceError(reason, code="pass_on")
 
 
-def widening_refusal(before: Item, *, tlp: str, readers: Readers,
-                     actor_organisation_id: int) -> str | None:
-    """An edit to a new TLP and audience: only the originating organisation may widen either."""
-    if actor_organisation_id == before.origin_organisation_id:
+def widening_refusal(before: Item, *, tlp: str, readers: Readers, actor_organisation_id: int,
+                     speaks_for_organisation: bool = True) -> str | None:
+    """An edit to a new TLP and audience: only the originating organisation may widen either,
+    through someone who speaks for it (the author or an admin of it; not a community manager
+    who happens to work there)."""
+    if actor_organisation_id == before.origin_organisation_id and speaks_for_organisation:
         return None
     if strictness(tlp) < strictness(before.tlp):
         return _("Only the organisation that wrote this may make its TLP wider (%(old)s to "
@@ -202,10 +214,11 @@ def widening_refusal(before: Item, *, tlp: str, readers: Readers,
     return None
 
 
-def check_widening(before: Item, *, tlp: str, readers: Readers,
-                   actor_organisation_id: int) -> None:
+def check_widening(before: Item, *, tlp: str, readers: Readers, actor_organisation_id: int,
+                   speaks_for_organisation: bool = True) -> None:
     reason = widening_refusal(before, tlp=tlp, readers=readers,
-                              actor_organisation_id=actor_organisation_id)
+                              actor_organisation_id=actor_organisation_id,
+                              speaks_for_organisation=speaks_for_organisation)
     if reason:
         raise ServiceError(reason, code="pass_on")
 

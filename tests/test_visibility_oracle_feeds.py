@@ -7,8 +7,9 @@ plain description who reads which object. On top, this file's oracle decides wha
 
 - every export holds exactly the objects the reader reads in that collection, less TLP:RED and
   TLP:AMBER+STRICT unless the reader asks for them (`confined=1`);
-- blocklists also leave out indicators that are no longer valid; CSV and the MISP feed list
-  indicators only (the MISP feed flags expired ones `to_ids: false`);
+- blocklists also leave out indicators that are no longer valid, and those the centre did not
+  vet (its own posts in communities everyone reads, or accepted versions); CSV and the MISP
+  feed list indicators only (the MISP feed flags expired ones `to_ids: false`);
 - a collection of a community the reader cannot read answers 404; so does the page of values
   found in a topic the reader cannot read (and a readable one shows the topic's values).
 
@@ -127,10 +128,12 @@ def check_exports(spec, built, objects, rows) -> None:
                 want = oracle.exported(u, objects, key, confined=confined)
                 indicators = {i for i in want if objects[i].type == "indicator"}
                 valid = {i for i in indicators if not objects[i].expired}
+                # Blocklists: valid indicators the centre vouches for (intel.curation).
+                listed = {i for i in valid if oracle.vetted(objects[i])}
                 got = _through_exporters(user, collection, objects, rows, confined=confined)
                 where = f"{who}, collection {key}, confined={confined}"
                 assert got["bundle"] == {stix_ids[i] for i in want}, f"bundle for {where}"
-                assert got["domains"] == {value_of(i) for i in valid}, f"blocklist for {where}"
+                assert got["domains"] == {value_of(i) for i in listed}, f"blocklist for {where}"
                 assert got["csv"] == {value_of(i) for i in indicators}, f"CSV for {where}"
                 assert got["misp"] == {value_of(i) for i in indicators}, f"MISP for {where}"
                 assert got["misp_ids"] == {value_of(i) for i in valid}, f"MISP IDS for {where}"
@@ -151,7 +154,8 @@ def _check_http(client, collection, oracle, u, objects, key, stix_ids, who, *,
     if not every_format:
         return
     valid = {value_of(i) for i in want
-             if objects[i].type == "indicator" and not objects[i].expired}
+             if objects[i].type == "indicator" and not objects[i].expired
+             and oracle.vetted(objects[i])}
     response = client.get(reverse("feeds:blocklist", args=[collection.uuid, "domain"]))
     assert set(b"".join(response.streaming_content).decode().split()) == valid, (
         f"HTTP blocklist for {who}, collection {key}")

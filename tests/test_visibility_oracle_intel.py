@@ -28,7 +28,13 @@ from renkei.accounts.services import issue_api_token
 from renkei.errors import ServiceError
 from renkei.intel import services, stix
 from renkei.intel.curated import ensure_curated_collections
-from renkei.intel.models import Collection, StixAudienceOrganisation, StixAudienceUser, StixObject
+from renkei.intel.models import (
+    Collection,
+    CurationAcceptance,
+    StixAudienceOrganisation,
+    StixAudienceUser,
+    StixObject,
+)
 from renkei.intel.selectors import (
     access_object,
     collection_objects,
@@ -38,11 +44,13 @@ from renkei.intel.selectors import (
 from renkei.sharing.models import TLP
 
 from .test_visibility_oracle import (
+    BROADCAST,
     CHOSEN,
     CONSULTATION,
     EXERCISE,
     HYPOTHESIS,
     LIVE,
+    MANUAL,
     MEMBERS,
     Oracle,
     WorldSpec,
@@ -66,6 +74,8 @@ class ObjectSpec:
     users: frozenset[int]
     type: str  # indicator or malware
     expired: bool
+    # The centre accepted this version for curation (intel.curation).
+    accepted: bool = False
 
 
 def name_of(i: int) -> str:
@@ -87,11 +97,18 @@ class IntelOracle(Oracle):
             return True
         return u == obj.adder or org in obj.orgs or u in obj.users
 
+    def vetted(self, obj: ObjectSpec) -> bool:
+        """Curated collections and blocklists take only what the centre vouches for: its own
+        posts in the communities everyone reads, or versions it accepted."""
+        everyone_reads = self.w.communities[obj.community].kind in {BROADCAST, MANUAL}
+        return obj.accepted or (everyone_reads and self._centre_org(self.w.users[obj.adder].org))
+
     def in_blocklist(self, obj: ObjectSpec) -> bool:
-        return obj.type == "indicator" and obj.tlp in {"clear", "green"} and not obj.expired
+        return obj.type == "indicator" and obj.tlp in {"clear", "green"} and not obj.expired \
+            and self.vetted(obj)
 
     def in_clear(self, obj: ObjectSpec) -> bool:
-        return obj.tlp == "clear"
+        return obj.tlp == "clear" and self.vetted(obj)
 
 
 @st.composite
@@ -109,6 +126,7 @@ def intel_worlds(draw):
             users=draw(st.frozensets(any_user, max_size=2)) if mode == CHOSEN else frozenset(),
             type=draw(st.sampled_from(["indicator", "indicator", "malware"])),
             expired=draw(st.booleans()),
+            accepted=draw(st.booleans()),
         ))
     return spec, objects
 
@@ -143,8 +161,10 @@ def store(spec: WorldSpec, built, objects: list[ObjectSpec]) -> dict[int, StixOb
             result = None
         if result is not None and result.objects:
             rows[i] = result.objects[0]
-            continue
-        rows[i] = _write_directly(data, obj, community, user, built)
+        else:
+            rows[i] = _write_directly(data, obj, community, user, built)
+        if obj.accepted:  # as accept_for_curation would, whoever may read it
+            CurationAcceptance.objects.create(stix_object=rows[i], accepted_by=user)
     return rows
 
 

@@ -93,9 +93,6 @@ def test_readers_constructors_read_what_they_say():
     assert who(Readers.organisation(2)) == {p for p in UNIVERSE if p[1] == 2}
     assert who(Readers.person(11, 1)) == {(11, 1)}
     assert who(Readers()) == set()
-    assert Readers.person(11, 1).only_people
-    assert not Readers.organisation(1).only_people
-    assert not Readers.everyone().only_people and not Readers.anyone().only_people
 
 
 def test_within_edge_cases():
@@ -258,10 +255,8 @@ def test_red_stays_with_the_people_it_names():
 def test_moving_to_readers_who_read_it_already_is_allowed(tlp):
     readers = Readers(organisations=frozenset({2}), people=frozenset({(11, 1), (31, 3)}))
     item = _item(tlp, readers, origin=1)
-    # TLP:RED names people: it moves only to people, not to a whole organisation.
-    narrower_sets = [Readers.person(31, 3), Readers.person(22, 2), Readers(people=readers.people)]
-    if tlp != RED:
-        narrower_sets += [readers, Readers.organisation(2)]
+    narrower_sets = [Readers.person(31, 3), Readers.person(22, 2), Readers(people=readers.people),
+                     readers, Readers.organisation(2)]
     for narrower in narrower_sets:
         for kind in (Kind.COMMUNITY, Kind.AUDIENCE, Kind.EXPORT, Kind.FEED, Kind.SITUATION):
             assert refusal(item, _to(narrower, kind), actor_organisation_id=3) is None, (

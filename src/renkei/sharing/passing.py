@@ -15,7 +15,7 @@ How far each TLP goes (FIRST TLP 2.0, https://www.first.org/tlp/):
 - AMBER: inside the recipient's own organisation; wider only when the originating
   organisation passes it on (it chose the recipients), never public;
 - AMBER+STRICT: inside the recipient's own organisation only;
-- RED: only to the people already named.
+- RED: only to the people (and organisations) its author named.
 Moving an item to readers who all read it already widens nothing and is always allowed,
 except for consultation-window reports, which leave the window only as a reviewed sanitised
 summary, and except across environments (live and an exercise never mix).
@@ -109,10 +109,6 @@ class Readers:
         return self.organisations <= {organisation_id} and all(
             organisation == organisation_id for _user, organisation in self.people)
 
-    @property
-    def only_people(self) -> bool:
-        return not self.public and self.organisations == frozenset()
-
 
 @dataclass(frozen=True)
 class Item:
@@ -162,7 +158,8 @@ def refusal(item: Item, destination: Destination, *, actor_organisation_id: int)
         return None
     readers = destination.readers
     if tlp == TLP.RED:
-        if readers.only_people and readers.within(item.readers):
+        # RED stays with what its author named: people, or whole organisations named as such.
+        if readers.within(item.readers):
             return None
         return _("TLP:RED information stays with the people it names; it cannot be passed on "
                  "to anyone else.")

@@ -470,23 +470,26 @@ def test_the_oracle_says_what_tlp_says():
     oracle = PassOracle(world)
     for t in range(6):
         oracle.start(t)
-    assert oracle.allowed[(2, 0)] == {1, 2, 4}
+    # The author and organisation 2, named; not the author's colleague 4, who is not named.
+    assert oracle.allowed[(2, 0)] == {1, 2}
     for t in range(5):
         oracle.passed_on(2, t, 0)  # a reader of organisation 2 passes everything on
     assert oracle.allowed[(0, 0)] == oracle.allowed[(1, 0)] == set(range(5))
-    assert oracle.allowed[(2, 0)] == oracle.allowed[(3, 0)] == {1, 2, 4}
-    assert oracle.allowed[(4, 0)] == {1, 2, 4}
+    assert oracle.allowed[(2, 0)] == oracle.allowed[(3, 0)] == oracle.allowed[(4, 0)] == {1, 2}
     oracle.passed_on(3, 2, 0)  # not a reader: passes nothing on
-    assert oracle.allowed[(2, 0)] == {1, 2, 4}
-    oracle.passed_on(4, 2, 0)  # the originating organisation widens AMBER
-    oracle.passed_on(4, 3, 0)  # ... but not AMBER+STRICT
+    oracle.passed_on(4, 2, 0)  # nor does the author's colleague, who does not read it
+    assert oracle.allowed[(2, 0)] == {1, 2}
+    oracle.passed_on(1, 2, 0)  # the originating organisation widens AMBER
+    oracle.passed_on(1, 3, 0)  # ... but not AMBER+STRICT beyond itself
     assert oracle.allowed[(2, 0)] == set(range(5)) and oracle.allowed[(3, 0)] == {1, 2, 4}
+    oracle.passed_on(1, 4, 0)  # nor RED
+    assert oracle.allowed[(4, 0)] == {1, 2}
     oracle.passed_on(1, 5, 0)  # a consultation report goes nowhere
     assert oracle.allowed[(5, 0)] == {0, 1, 4}
     # An edit by someone else may not widen; the new version reaches as far as the old.
     world.topics.append(TopicSpec(1, 1, GREEN, MEMBERS, frozenset(), frozenset(), False))
     assert oracle.edited(2, 4, 0, world.topics[-1], 6) == 1
-    assert oracle.allowed[(4, 1)] == {1, 2, 4} and oracle.tlp[(4, 1)] == RED
+    assert oracle.allowed[(4, 1)] == {1, 2} and oracle.tlp[(4, 1)] == RED
     # The originating organisation's edit: its new audience reads the new version only.
     assert oracle.edited(4, 4, 1, world.topics[-1], 6) == 2
-    assert oracle.allowed[(4, 2)] == set(range(5)) - {0} and oracle.allowed[(4, 1)] == {1, 2, 4}
+    assert oracle.allowed[(4, 2)] == {1, 2, 3, 4} and oracle.allowed[(4, 1)] == {1, 2}

@@ -485,7 +485,10 @@ def test_interop_bundles_round_trip_and_pass_the_validator(world, alice, isac):
 def test_red_stays_with_its_recipients(world, alice, isac):
     red = indicator(marking=RED)
     add(isac, world.alice, [red], audience_mode="chosen", audience_organisations=[world.alpha])
-    assert len(alice.get(objects_url(isac)).json()["objects"]) == 1
+    # TAXII serves a machine: RED stays with the people it names, even its readers' own
+    # clients get it only on the pages (sharing.passing, Kind.FEED).
+    assert StixObject.objects.filter(stix_id=red["id"]).exists()
+    assert alice.get(objects_url(isac)).json() == {}
     assert Taxii(world.bob).get(objects_url(isac)).json() == {}
     for curated in Collection.objects.filter(kind="curated"):
         assert alice.get(objects_url(curated)).json() == {}

@@ -18,6 +18,7 @@ domains, URLs, e-mail addresses) have a value to list; richer patterns travel in
 
 import csv
 import io
+import itertools
 import json
 import uuid
 from collections.abc import Iterable, Iterator
@@ -32,9 +33,10 @@ from django.utils.translation import gettext as _
 from renkei.accounts import audit
 from renkei.communities.export import neutralise
 from renkei.feeds import extract, stix
-from renkei.intel import curation, selectors
+from renkei.intel import curation, outgoing, selectors
 from renkei.intel.models import Collection
 from renkei.sharing.models import CONFINED_TLP, TLP
+from renkei.sharing.passing import Kind, passable_tlps
 
 CHUNK_SIZE = 2000
 BLOCKLISTS = {
@@ -74,6 +76,8 @@ class ExportRequest:
     collection: Collection
     format: str
     confined: bool
+    # A file one person downloads (signed in), or a feed a machine polls (an API token).
+    kind: Kind = Kind.FEED
 
 
 def parse_confined(params) -> bool:
@@ -89,8 +93,11 @@ def parse_confined(params) -> bool:
 
 
 def current_objects(user, request: ExportRequest) -> QuerySet:
-    """The latest readable version of each object in the collection that may leave."""
-    objects = selectors.collection_objects(user, request.collection).filter(is_latest=True)
+    """The latest readable version of each object in the collection that may leave: what the
+    pass-on rule lets go to this kind of destination (a machine never gets RED), and without
+    `confined` neither RED nor AMBER+STRICT."""
+    objects = selectors.collection_objects(user, request.collection).filter(
+        is_latest=True, tlp__in=passable_tlps(request.kind))
     if not request.confined:
         objects = objects.exclude(tlp__in=CONFINED_TLP)
     return objects
@@ -138,13 +145,31 @@ class Counter:
 
 # --- STIX ------------------------------------------------------------------------------------
 
-def stix_bundle(objects: QuerySet, counter: Counter) -> Iterator[bytes]:
-    """A bundle streamed from the stored JSON text, never parsed and dumped again."""
+def stix_bundle(user, objects: QuerySet, counter: Counter) -> Iterator[bytes]:
+    """A bundle streamed from the stored JSON text as it leaves (`intel.outgoing`: each object
+    with its TLP marking, containers naming only what leaves as widely), then the marking
+    definitions and organisation identities the objects name."""
     yield ('{"type":"bundle","id":"bundle--' + str(uuid.uuid4()) + '","objects":[').encode()
     first = True
-    rows = objects.order_by("date_added").values_list("raw", flat=True).iterator(
-        chunk_size=CHUNK_SIZE)
-    for raw in counter.count(rows):
+    rows = objects.order_by("date_added").values_list(
+        "stix_id", *outgoing.FIELDS, named=True).iterator(chunk_size=CHUNK_SIZE)
+    present: set[str] = set()
+    named: set[str] = set()
+    batch = []
+    for row in itertools.chain(counter.count(rows), [None]):
+        if row is not None:
+            batch.append(row)
+            if len(batch) < CHUNK_SIZE:
+                continue
+        texts = outgoing.raws(user, batch)
+        present.update(r.stix_id for r in batch)
+        named.update(outgoing.references_in(texts))
+        for raw in texts:
+            yield (raw if first else "," + raw).encode()
+            first = False
+        batch = []
+    for definition in outgoing.definitions(named, present):
+        raw = dumps(definition).decode()
         yield (raw if first else "," + raw).encode()
         first = False
     yield b"]}"

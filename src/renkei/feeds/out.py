@@ -8,8 +8,10 @@ products that poll (`Authorization: Bearer <API token>`). The work is in `export
     /feeds/out/<collection>/misp/<event uuid>.json
     /feeds/out/<collection>/misp/hashes.csv
 
-`?confined=1` adds TLP:RED and TLP:AMBER+STRICT (see exporters). A collection the reader may
-not read answers 404, the same as one that does not exist; no credentials answers 401.
+`?confined=1` adds TLP:AMBER+STRICT, and for a person signed in TLP:RED as well: a product
+polling with a token never gets RED (the pass-on rule's Kind.FEED; see exporters). A
+collection the reader may not read answers 404, the same as one that does not exist; no
+credentials answers 401.
 """
 
 from functools import wraps
@@ -31,6 +33,7 @@ from renkei.errors import ServiceError
 from renkei.feeds import exporters
 from renkei.http import as_download
 from renkei.intel import curation, selectors
+from renkei.sharing.passing import Kind
 
 TEXT = "text/plain; charset=utf-8"
 CSV = "text/csv; charset=utf-8"
@@ -53,6 +56,7 @@ def session_or_token(view):
                 return _unauthorised(str(exc))
             translation.activate(user.language)
             request.user = user
+            request.feed_by_token = True  # a machine polls: sharing.passing Kind.FEED
         elif not request.user.is_authenticated:
             return _unauthorised(_("Sign in, or send an API token as 'Authorization: Bearer "
                                    "<token>'."))
@@ -76,7 +80,9 @@ def _prepare(request: HttpRequest, collection_id: str, fmt: str, **detail):
     except ServiceError as exc:
         return JsonResponse({"error": " ".join(exc.messages), "status": 400}, status=400,
                             json_dumps_params={"ensure_ascii": False})
-    wanted = exporters.ExportRequest(collection=collection, format=fmt, confined=confined)
+    kind = Kind.FEED if getattr(request, "feed_by_token", False) else Kind.EXPORT
+    wanted = exporters.ExportRequest(collection=collection, format=fmt, confined=confined,
+                                     kind=kind)
     return wanted, exporters.Counter(request.user, wanted, client_ip(request), **detail)
 
 
@@ -88,7 +94,7 @@ def bundle(request: HttpRequest, collection_id: str) -> HttpResponse:
         return prepared
     wanted, counter = prepared
     objects = exporters.current_objects(request.user, wanted)
-    return as_download(StreamingHttpResponse(exporters.stix_bundle(objects, counter),
+    return as_download(StreamingHttpResponse(exporters.stix_bundle(request.user, objects, counter),
                                            content_type=STIX), f"{collection_id}.json")
 
 

@@ -35,8 +35,9 @@ from django.views.decorators.csrf import csrf_exempt
 from renkei.accounts.models import User
 from renkei.accounts.services import TokenRefused, authenticate_api_token
 from renkei.errors import ServiceError
-from renkei.intel import selectors, services, stix
+from renkei.intel import outgoing, selectors, services, stix
 from renkei.intel.models import Source, StixObject, TaxiiStatus
+from renkei.sharing.passing import Kind, passable_tlps
 
 TAXII_MEDIA_TYPE = "application/taxii+json;version=2.1"
 STIX_MEDIA_TYPE = "application/stix+json;version=2.1"
@@ -359,19 +360,21 @@ def _date_headers(rows) -> dict:
             "X-TAXII-Date-Added-Last": stix.format_timestamp(rows[-1].date_added)}
 
 
-def _envelope(rows, more: bool, next_token: str | None) -> HttpResponse:
+def _envelope(user: User, rows, more: bool, next_token: str | None) -> HttpResponse:
     if not rows:
         return taxii_response({})
     head = '{"more":' + ("true" if more else "false")
     if next_token:
         head += ',"next":' + json.dumps(next_token)
-    body = head + ',"objects":[' + ",".join(r.raw for r in rows) + "]}"
+    body = head + ',"objects":[' + ",".join(outgoing.raws(user, rows)) + "]}"
     return taxii_response(body, headers=_date_headers(rows))
 
 
 def _rows(queryset, with_raw: bool):
-    """Only the columns a page needs, as named tuples (a page holds up to 1,000)."""
-    fields = ["stix_id", "version", "date_added"] + (["raw"] if with_raw else [])
+    """Only the columns a page needs, as named tuples (a page holds up to 1,000); objects
+    leave through `intel.outgoing` (markings, object_refs)."""
+    fields = ["stix_id", "version", "date_added"] + (
+        list(outgoing.FIELDS) if with_raw else [])
     return queryset.values_list(*fields, named=True)
 
 
@@ -380,7 +383,9 @@ def _rows(queryset, with_raw: bool):
 def _collection_and_objects(request, user, api_root, collection_id):
     _check_root(api_root)
     found = selectors.access_collection(user, collection_id)
-    return found, selectors.collection_objects(user, found)
+    # A client machine of the reader's organisation: everything read but RED (sharing.passing).
+    return found, selectors.collection_objects(user, found).filter(
+        tlp__in=passable_tlps(Kind.FEED))
 
 
 @taxii_view("GET", "POST", stix_accept=True)
@@ -390,7 +395,7 @@ def objects(request: HttpRequest, user: User, api_root: str, collection_id: str)
         return _add_objects(request, user, found)
     rows, more, token = _page(request, user, _rows(_filtered(request, readable), True),
                               f"objects:{found.uuid}")
-    return _envelope(rows, more, token)
+    return _envelope(user, rows, more, token)
 
 
 @taxii_view("GET")
@@ -420,7 +425,7 @@ def object_detail(request: HttpRequest, user: User, api_root: str, collection_id
         return _delete(request, user, found, versions, object_id)
     rows, more, token = _page(request, user, _rows(_filtered(request, versions), True),
                               f"object:{found.uuid}:{object_id}")
-    return _envelope(rows, more, token)
+    return _envelope(user, rows, more, token)
 
 
 @taxii_view("GET")

@@ -133,8 +133,10 @@ class ReshareForm(forms.Form):
     # Rendering `required` on a select makes Django fetch its first choice in an extra query.
     use_required_attribute = False
 
-    community = forms.ModelChoiceField(label=_("Share into"), queryset=Community.objects.none(),
-                                       empty_label=None)
+    community = forms.ModelChoiceField(
+        label=_("Share into"), queryset=Community.objects.none(), empty_label=None,
+        error_messages={"required": _("You may not post in this community."),
+                        "invalid_choice": _("You may not post in this community.")})
 
     def __init__(self, *args, targets: QuerySet, **kwargs) -> None:
         super().__init__(*args, **kwargs)

@@ -511,6 +511,10 @@ def reshare(request: HttpRequest, public_id: str) -> HttpResponse:
             messages.success(request, _("The topic was shared into %(name)s.")
                              % {"name": copy.community.name})
             return redirect(_topic_url(copy))
+    else:
+        # A target the page never offered (archived, not postable): say why, as the service would.
+        for error in form.errors.get("community", []):
+            messages.error(request, error)
     return _topic_page(request, topic, reshare_data=request.POST, status=400)
 
 

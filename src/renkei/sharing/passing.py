@@ -149,7 +149,7 @@ def refusal(item: Item, destination: Destination, *, actor_organisation_id: int)
     if destination.kind == Kind.MAIL and tlp not in MAIL_BODY_TLP:
         return _("%(tlp)s information is not written into mail; the mail carries a link.") % {
             "tlp": label}
-    if destination.readers.public:
+    if destination.readers.public or destination.kind == Kind.PUBLIC:
         if tlp == TLP.CLEAR and not item.from_consultation:
             return None
         return _("Only TLP:CLEAR information may be made public; this is %(tlp)s.") % {

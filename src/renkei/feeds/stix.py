@@ -26,7 +26,7 @@ from datetime import UTC, datetime
 from django.utils.crypto import salted_hmac
 
 from renkei.feeds import extract
-from renkei.intel.stix import REF_PROPERTIES, SCO_TYPES, TLP_MARKING_IDS, TLP_ORDER
+from renkei.intel.stix import REF_PROPERTIES, SCO_TYPES, TLP_MARKING_IDS, TLP_ORDER, tlp_of
 from renkei.sharing.models import TLP
 
 # renkei's own namespace for ids derived from values (uuid5 of the DNS namespace and the name).
@@ -50,13 +50,15 @@ def derived_uuid(name: str, tlp: str) -> uuid.UUID:
 
 def owned(objects: list[dict], *, organisation_id: int, identity: str) -> list[dict]:
     """The objects as the importing organisation's own: each non-SCO id becomes one derived
-    from the organisation and the old id (keyed when the old one was: see `derived_uuid`),
+    from the organisation and the old id (keyed for a confined object: `derived_uuid`),
     references follow, and `created_by_ref` names the organisation's identity."""
     renamed = {}
     for obj in objects:
         stix_id, stix_type = obj.get("id"), obj.get("type")
         if isinstance(stix_id, str) and stix_type not in SCO_TYPES and "--" in stix_id:
-            own = uuid.uuid5(RENKEI_NAMESPACE, f"{organisation_id}:{stix_id}")
+            # Keyed when confined, whatever the old id was (a MISP observation's id may
+            # follow from its value).
+            own = derived_uuid(f"{organisation_id}:{stix_id}", tlp_of(obj) or TLP.RED)
             renamed[stix_id] = f"{stix_type}--{own}"
     result = []
     for obj in objects:

@@ -292,6 +292,12 @@ def test_readers_and_collections(world, isac):
     titles = [c.display_title for c in readable_collections(world.charlie)]
     assert world.isac.name not in titles and "Blocklist, TLP:GREEN" in titles
     blocklist = Collection.objects.get(title="Blocklist, TLP:GREEN")
+    # The ISAC's object is not vetted by the centre: no curated collection carries it.
+    assert collection_objects(world.bob, blocklist).count() == 0
+    # The centre's own bulletin for beta alone: curated, and still only for its readers.
+    services.ingest([indicator(marking=GREEN)],
+                    community=world.general, user=world.analyst, source="api",
+                    audience_mode="chosen", audience_organisations=[world.beta])
     assert collection_objects(world.bob, blocklist).count() == 1
     assert collection_objects(world.charlie, blocklist).count() == 0
 
@@ -299,7 +305,8 @@ def test_readers_and_collections(world, isac):
 def test_expired_indicators_are_not_in_the_blocklist(world, isac):
     past = datetime.now(UTC) - timedelta(days=1)
     expired = indicator(marking=GREEN, valid_until=past.strftime("%Y-%m-%dT%H:%M:%SZ"))
-    services.ingest([expired], collection=isac, user=world.alice, source="taxii")
+    current = indicator("198.51.100.8", marking=GREEN)
+    services.ingest([expired, current], community=world.general, user=world.analyst,
+                    source="api")
     blocklist = Collection.objects.get(title="Blocklist, TLP:GREEN")
-    assert collection_objects(world.alice, blocklist).count() == 0
-    assert collection_objects(world.alice, isac).count() == 1
+    assert [o.stix_id for o in collection_objects(world.alice, blocklist)] == [current["id"]]

@@ -418,6 +418,10 @@ def manifest(request: HttpRequest, user: User, api_root: str, collection_id: str
 def object_detail(request: HttpRequest, user: User, api_root: str, collection_id: str,
                   object_id: str):
     found, readable = _collection_and_objects(request, user, api_root, collection_id)
+    if request.method == "DELETE" and not selectors.can_write(user, found):
+        # Read-only (a curated collection): 403 whatever the id, so nothing is told about it.
+        raise TaxiiError(403, _("Forbidden"), _("You may read this collection but not change "
+                                                "it."))
     versions = readable.filter(stix_id=object_id)
     if not versions.exists():
         raise Http404
@@ -448,9 +452,6 @@ def object_versions(request: HttpRequest, user: User, api_root: str, collection_
 
 
 def _delete(request, user, found, versions, object_id) -> HttpResponse:
-    if not selectors.can_write(user, found):
-        raise TaxiiError(403, _("Forbidden"), _("You may read this collection but not change "
-                                                "it."))
     # Without match[version], every version goes.
     targets = _filtered(request, versions, versions_default="all")
     chosen = sorted({v for v in targets.values_list("version", flat=True)})

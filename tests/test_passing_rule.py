@@ -82,6 +82,12 @@ def test_within_means_every_reader_of_one_reads_the_other(a, b):
 
 
 @settings(**RULE)
+@given(a=readers_sets, b=readers_sets)
+def test_both_means_the_readers_of_one_who_read_the_other(a, b):
+    assert who(a & b) == who(a) & who(b), (a, b)
+
+
+@settings(**RULE)
 @given(a=readers_sets, org=st.sampled_from((*ORGS, UNMENTIONED_ORG)))
 def test_inside_means_every_reader_belongs_to_that_organisation(a, org):
     assert a.inside(org) == all(p != ANONYMOUS and org_of(p) == org for p in who(a)), (a, org)

@@ -78,11 +78,15 @@ def audience_readers(community: Community, audience_mode: str, *, organisations=
     author_organisation_id = author.organisation_id if author is not None else None
     if audience_mode != AudienceMode.CHOSEN:
         return community_readers(community, author_organisation_id=author_organisation_id)
+    # Everyone reads the consultation window itself; its "all members" is narrower.
+    members = (Readers.everyone() if community.kind == CommunityKind.CONSULTATION
+               else community_readers(community))
     organisation_ids = frozenset(getattr(o, "pk", o) for o in organisations)
     user_ids = {getattr(u, "pk", u) for u in users}
     if author is not None:
         user_ids.add(author.pk)
-    return Readers(organisations=organisation_ids, people=_people(user_ids))
+    # As the read rule: the named who also read the community (a name outside it reads nothing).
+    return Readers(organisations=organisation_ids, people=_people(user_ids)) & members
 
 
 def topic_item(topic: Topic) -> Item:

@@ -102,6 +102,18 @@ class Readers:
             person in other.people or organisation in other.organisations
             for person in self.people for organisation in (person[1],))
 
+    def __and__(self, other: "Readers") -> "Readers":
+        """Those who are readers in both: e.g. a chosen audience and the community it is in."""
+        public = self.public and other.public
+        if self.organisations is None:
+            return Readers(organisations=other.organisations, people=other.people, public=public)
+        if other.organisations is None:
+            return Readers(organisations=self.organisations, people=self.people, public=public)
+        people = frozenset(
+            {p for p in self.people if p in other.people or p[1] in other.organisations}
+            | {p for p in other.people if p[1] in self.organisations})
+        return Readers(organisations=self.organisations & other.organisations, people=people)
+
     def inside(self, organisation_id: int) -> bool:
         """Every reader belongs to this one organisation."""
         if self.public or self.organisations is None:

@@ -16,7 +16,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from renkei.errors import ServiceError
-from renkei.sharing.models import TLP
+from renkei.sharing.models import TLP, stricter, strictness
 from renkei.sharing.passing import (
     Destination,
     Item,
@@ -26,8 +26,6 @@ from renkei.sharing.passing import (
     check_widening,
     passable_tlps,
     refusal,
-    stricter,
-    strictness,
     widening_refusal,
 )
 

@@ -9,7 +9,8 @@ from django.utils.translation import gettext as _
 from renkei.communities.audiences import community_destination, origin_organisation_id, topic_item
 from renkei.communities.models import Topic, TopicRevision
 from renkei.sharing.audit_passing import Finding
-from renkei.sharing.passing import refusal, strictness
+from renkei.sharing.models import strictness
+from renkei.sharing.passing import refusal
 
 
 def findings() -> Iterator[Finding]:

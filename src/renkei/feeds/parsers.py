@@ -37,7 +37,7 @@ from django.utils.translation import gettext as _
 
 from renkei.errors import ServiceError
 from renkei.feeds import extract, stix
-from renkei.sharing.models import TLP
+from renkei.sharing.models import TLP, stricter
 
 STIX, MISP_EVENT, MISP_FEED, CSV, LIST = "stix", "misp-event", "misp-feed", "csv", "list"
 FORMATS = (STIX, MISP_EVENT, MISP_FEED, CSV, LIST)
@@ -224,7 +224,7 @@ def _tag_tlp(tags: object) -> str | None:
                 levels.append(TLP.parse(name))
             except ValueError:
                 continue
-    return stix.stricter(*levels) if levels else None
+    return stricter(*levels) if levels else None
 
 
 def misp_level_tlp(level: dict) -> str | None:
@@ -235,14 +235,14 @@ def misp_level_tlp(level: dict) -> str | None:
     if tag is None:
         return MISP_DISTRIBUTION_TLP.get(distribution)
     if distribution == MISP_ORGANISATION_ONLY:
-        return stix.stricter(tag, TLP.AMBER_STRICT)
+        return stricter(tag, TLP.AMBER_STRICT)
     return tag
 
 
 def misp_tlp(parent_tlp: str, level: dict) -> str:
     """The strictest of what the level above decided and what this level says."""
     own = misp_level_tlp(level)
-    return stix.stricter(parent_tlp, own) if own else parent_tlp
+    return stricter(parent_tlp, own) if own else parent_tlp
 
 
 def _misp_time(value: object) -> datetime | None:

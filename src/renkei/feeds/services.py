@@ -42,7 +42,7 @@ from renkei.intel.models import Source
 from renkei.intel.selectors import readable_objects
 from renkei.jobs.queue import enqueue
 from renkei.sharing import passing
-from renkei.sharing.models import TLP, AudienceMode
+from renkei.sharing.models import TLP, AudienceMode, stricter
 
 logger = logging.getLogger(__name__)
 
@@ -443,7 +443,7 @@ def indicator_placement(topic: Topic, community: Community, tlp: str, *, actor) 
     the one it came from."""
     if tlp not in TLP.values:
         raise ServiceError(_("Unknown TLP."))
-    tlp = stix.stricter(tlp, topic.tlp)
+    tlp = stricter(tlp, topic.tlp)
     if community.kind == CommunityKind.CONSULTATION:
         raise ServiceError(_("Indicators do not go into the consultation window, where each "
                              "report stays with its reporter; choose another community."))

@@ -26,7 +26,7 @@ from datetime import UTC, datetime
 from django.utils.crypto import salted_hmac
 
 from renkei.feeds import extract
-from renkei.intel.stix import REF_PROPERTIES, SCO_TYPES, TLP_MARKING_IDS, TLP_ORDER, tlp_of
+from renkei.intel.stix import REF_PROPERTIES, SCO_TYPES, TLP_MARKING_IDS, tlp_of
 from renkei.sharing.models import TLP
 
 # renkei's own namespace for ids derived from values (uuid5 of the DNS namespace and the name).
@@ -89,11 +89,6 @@ PATTERN_PATHS = {
 }
 HASH_NAMES = {extract.MD5: "MD5", extract.SHA1: "SHA-1", extract.SHA256: "SHA-256"}
 INDICATOR_KINDS = frozenset(PATTERN_PATHS)
-
-
-def stricter(*levels: str) -> str:
-    """The most restricted of the TLP levels given (a stricter marking wins over a weaker one)."""
-    return max((TLP(level) for level in levels), key=TLP_ORDER.index)
 
 
 def timestamp(moment: datetime) -> str:

@@ -23,8 +23,7 @@ from renkei.intel import stix
 from renkei.intel.models import StixAudienceOrganisation, StixAudienceUser, StixRef
 from renkei.intel.selectors import readable_objects
 from renkei.intel.services import identity_id, organisation_identity
-from renkei.sharing.models import AudienceMode
-from renkei.sharing.passing import strictness
+from renkei.sharing.models import AudienceMode, strictness
 
 CONTAINERS = frozenset({"report", "grouping", "note", "opinion"})
 # The columns `raws` needs of each row (named tuples or objects with these attributes).

@@ -31,7 +31,7 @@ from stix2.properties import TimestampProperty
 from stix2.registry import STIX2_OBJ_MAPS
 from stix2patterns.validator import run_validator
 
-from renkei.sharing.models import TLP
+from renkei.sharing.models import TLP, stricter
 
 FUTURE_SKEW = timedelta(minutes=5)
 
@@ -63,7 +63,6 @@ TLP_MARKING_IDS: dict[str, str] = {
     TLP.AMBER_STRICT: "marking-definition--939a9414-2ddd-4d32-a0cd-375ea402b003",
     TLP.RED: "marking-definition--e828b379-4e03-4974-9ac4-e53a884c97c1",
 }
-TLP_ORDER = [TLP.CLEAR, TLP.GREEN, TLP.AMBER, TLP.AMBER_STRICT, TLP.RED]
 
 # The definitions themselves, for bundles that name them (OASIS cti-stix-common-objects for
 # TLP 2.0, STIX 2.1 section 7.2.1.4 for TLP 1.0).
@@ -162,7 +161,7 @@ def tlp_of(obj: dict) -> str | None:
         return TLP.CLEAR  # the TLP definitions themselves are public knowledge
     if not found:
         return None
-    return max(found, key=TLP_ORDER.index)
+    return stricter(*found)
 
 
 # --- patterns --------------------------------------------------------------------------------

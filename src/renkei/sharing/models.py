@@ -22,6 +22,19 @@ class TLP(models.TextChoices):
         return cls(cleaned)
 
 
+# Strictness, from the widest marking to the narrowest.
+TLP_ORDER = (TLP.CLEAR, TLP.GREEN, TLP.AMBER, TLP.AMBER_STRICT, TLP.RED)
+
+
+def strictness(tlp: str) -> int:
+    return TLP_ORDER.index(TLP(tlp))
+
+
+def stricter(*levels: str) -> TLP:
+    """The most restricted of the markings given (a stricter marking wins over a weaker one)."""
+    return max((TLP(level) for level in levels), key=TLP_ORDER.index)
+
+
 # TLP levels that never leave their audience: no re-sharing, no export off the platform.
 CONFINED_TLP = frozenset({TLP.RED, TLP.AMBER_STRICT})
 

@@ -30,21 +30,10 @@ from enum import StrEnum
 from django.utils.translation import gettext as _
 
 from renkei.errors import ServiceError
-from renkei.sharing.models import TLP
+from renkei.sharing.models import TLP, strictness
 
-# Strictness, from the widest marking to the narrowest.
-TLP_ORDER = (TLP.CLEAR, TLP.GREEN, TLP.AMBER, TLP.AMBER_STRICT, TLP.RED)
 # Markings a mail body may carry: a mail server is outside the platform; others get a link.
 MAIL_BODY_TLP = frozenset({TLP.CLEAR, TLP.GREEN})
-
-
-def strictness(tlp: str) -> int:
-    return TLP_ORDER.index(TLP(tlp))
-
-
-def stricter(a: str, b: str) -> str:
-    """The stricter of two markings."""
-    return a if strictness(a) >= strictness(b) else b
 
 
 class Kind(StrEnum):

@@ -7,7 +7,7 @@ topic's current audience."""
 
 from django.db import migrations, models
 
-# Strictness as in sharing.passing.TLP_ORDER, frozen here as a migration must be.
+# Strictness as in sharing.models.TLP_ORDER, frozen here as a migration must be.
 _ORDER = ("clear", "green", "amber", "amber+strict", "red")
 
 

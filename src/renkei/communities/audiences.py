@@ -91,18 +91,24 @@ def audience_readers(community: Community, audience_mode: str, *, organisations=
 
 def topic_item(topic: Topic) -> Item:
     """A topic as the pass-on rule sees it: its TLP, its readers now, where it came from."""
+    return shared_item(topic, author=topic.author,
+                       origin_organisation_id=origin_organisation_id(topic))
+
+
+def shared_item(shared, *, author: User | None, origin_organisation_id: int) -> Item:
+    """Any shared item with a community, a TLP and the audience link tables (a topic, a stored
+    STIX object) as the pass-on rule sees it."""
     readers = audience_readers(
-        topic.community, topic.audience_mode,
-        organisations=topic.audience_org_links.values_list("organisation_id", flat=True),
-        users=topic.audience_user_links.values_list("user_id", flat=True),
-        author=topic.author)
-    return _item(topic, readers)
+        shared.community, shared.audience_mode,
+        organisations=shared.audience_org_links.values_list("organisation_id", flat=True),
+        users=shared.audience_user_links.values_list("user_id", flat=True),
+        author=author)
+    return _item(shared, readers, origin_organisation_id)
 
 
-def _item(topic: Topic, readers: Readers) -> Item:
-    community = topic.community
-    return Item(tlp=topic.tlp, readers=readers,
-                origin_organisation_id=origin_organisation_id(topic),
+def _item(shared, readers: Readers, origin_organisation_id: int) -> Item:
+    community = shared.community
+    return Item(tlp=shared.tlp, readers=readers, origin_organisation_id=origin_organisation_id,
                 environment_id=community.environment_id,
                 from_consultation=community.kind == CommunityKind.CONSULTATION)
 
@@ -116,7 +122,7 @@ def passes_anywhere(topic: Topic, *, actor_organisation_id: int) -> bool:
     read it yet may go anywhere on the platform (CLEAR and GREEN outside the consultation
     window, AMBER moved by its originating organisation). Pages that offer many destinations
     ask this first, and the reader sets only when it says no."""
-    probe = _item(topic, Readers())
+    probe = _item(topic, Readers(), origin_organisation_id(topic))
     everyone = Destination(kind=Kind.COMMUNITY, readers=Readers.everyone(),
                            environment_id=probe.environment_id)
     return refusal(probe, everyone, actor_organisation_id=actor_organisation_id) is None

@@ -41,8 +41,8 @@ from django.utils.translation import ngettext
 
 from renkei.accounts import audit
 from renkei.accounts.models import OrganisationKind, User
-from renkei.communities.audiences import audience_readers
-from renkei.communities.models import EVERYONE_READS, CommunityKind
+from renkei.communities.audiences import shared_item
+from renkei.communities.models import EVERYONE_READS
 from renkei.errors import ServiceError
 from renkei.intel.models import CurationAcceptance, StixObject
 from renkei.sharing import passing
@@ -329,14 +329,6 @@ def withdraw_from_curation(*, actor, stix_object: StixObject) -> None:
 
 
 def object_item(obj: StixObject) -> passing.Item:
-    """A stored version as the pass-on rule sees it."""
-    community = obj.community
-    readers = audience_readers(
-        community, obj.audience_mode,
-        organisations=obj.audience_org_links.values_list("organisation_id", flat=True),
-        users=obj.audience_user_links.values_list("user_id", flat=True),
-        author=obj.added_by)
-    return passing.Item(tlp=obj.tlp, readers=readers,
-                        origin_organisation_id=obj.added_by_organisation_id,
-                        environment_id=community.environment_id,
-                        from_consultation=community.kind == CommunityKind.CONSULTATION)
+    """A stored version as the pass-on rule sees it: who added it stands in for an author."""
+    return shared_item(obj, author=obj.added_by,
+                       origin_organisation_id=obj.added_by_organisation_id)
